@@ -1,0 +1,77 @@
+"""
+The two shims Detectron2 v0.6 needs on this project's pinned stack (design.md section 2).
+
+1. ``detectron2._C`` missing: the ``pb1-detectron2`` sdist installs without its compiled
+   extension, yet ``detectron2.layers.deform_conv`` (and a few other modules) import ``_C`` at
+   import time. We register a placeholder module whose attributes raise a ``RuntimeError`` that
+   names the compiled op and says why it is missing. GOSS uses none of these ops (deformable
+   conv, rotated boxes, fast COCO eval).
+2. Pillow >= 10 removed ``Image.LINEAR``, which v0.6 uses as a default argument at import time.
+   We alias it to ``Image.BILINEAR``.
+
+Each shim is a no-op where it is not needed (a full Detectron2 build, an old Pillow).
+:func:`apply_shims` is called by ``import goss`` before anything imports Detectron2's layers.
+"""
+import importlib
+import sys
+import types
+
+__all__ = ["apply_shims", "MissingDetectron2Ops"]
+
+
+class MissingDetectron2Ops(types.ModuleType):
+    """
+    Stands in for ``detectron2._C`` when Detectron2 was installed without its extension.
+    Importing it works; using any op raises a ``RuntimeError`` naming the op.
+    """
+
+    def __init__(self):
+        super().__init__("detectron2._C")
+        self.__file__ = None
+        self.__goss_placeholder__ = True
+
+    def __getattr__(self, name):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        raise RuntimeError(
+            f"detectron2._C.{name} is not available: this Detectron2 was installed without its "
+            "compiled extension (the pb1-detectron2 v0.6 sdist ships no C++/CUDA sources). "
+            f"GOSS does not use '{name}'; to use it, install a full Detectron2 build."
+        )
+
+
+def _shim_missing_detectron2_ops():
+    """Register the placeholder if ``detectron2._C`` cannot be imported. Returns True if applied."""
+    if "detectron2._C" in sys.modules:
+        return isinstance(sys.modules["detectron2._C"], MissingDetectron2Ops)
+    try:
+        importlib.import_module("detectron2._C")
+        return False
+    except ImportError:
+        pass
+    placeholder = MissingDetectron2Ops()
+    sys.modules["detectron2._C"] = placeholder
+    import detectron2
+
+    detectron2._C = placeholder
+    return True
+
+
+def _shim_pil_linear():
+    """Alias ``PIL.Image.LINEAR`` to ``BILINEAR`` on Pillow >= 10. Returns True if applied."""
+    from PIL import Image
+
+    if hasattr(Image, "LINEAR"):
+        return False
+    Image.LINEAR = Image.BILINEAR
+    return True
+
+
+def apply_shims():
+    """
+    Apply both shims (idempotent).
+
+    Returns:
+        dict[str, bool]: which shims were needed, keyed ``"detectron2_C"`` and ``"pil_linear"``.
+    """
+    return {"detectron2_C": _shim_missing_detectron2_ops(), "pil_linear": _shim_pil_linear()}

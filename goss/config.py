@@ -1,0 +1,103 @@
+"""GOSS config keys. Every key carries a comment; ``tests/test_config.py`` enforces it."""
+from detectron2.config import CfgNode as CN
+from detectron2.projects.deeplab import add_deeplab_config
+
+__all__ = ["add_goss_config"]
+
+
+def add_goss_config(cfg):
+    """
+    Add the GOSS keys (on top of DeepLab's) to a Detectron2 config, in place.
+
+    Args:
+        cfg (CfgNode): usually ``detectron2.config.get_cfg()``.
+    """
+    add_deeplab_config(cfg)
+    # Paper training defaults (Adam, lr 5e-5, poly 0.9, no weight decay); leaf configs may change.
+    cfg.SOLVER.OPTIMIZER = "ADAM"  # "ADAM" (paper) or "SGD"
+    cfg.SOLVER.BASE_LR = 5e-5  # paper: Adam, initial LR 5e-5
+    cfg.SOLVER.WEIGHT_DECAY = 0.0  # paper: no weight decay
+    cfg.SOLVER.LR_SCHEDULER_NAME = "WarmupPolyLR"  # poly schedule from add_deeplab_config
+    cfg.SOLVER.POLY_LR_POWER = 0.9  # paper: poly power 0.9
+    cfg.SOLVER.WARMUP_ITERS = 0  # the reference uses no warm-up
+
+    # Identification, fusion and training-mode options of the GOSS meta-architecture.
+    cfg.MODEL.GOSS = CN()
+    # Semantic training mode: "n" (unknown/void pixels ignored, N outputs) or "n_plus_one"
+    # (void pixels trained as an extra class N, N+1 outputs).
+    cfg.MODEL.GOSS.TRAIN_MODE = "n"
+    # Number of known classes N (the semantic head has N or N+1 outputs, per TRAIN_MODE).
+    cfg.MODEL.GOSS.NUM_KNOWN_CLASSES = 11
+    # Test-time unknown identification: "msp", "max_logit" or "n_plus_one".
+    cfg.MODEL.GOSS.IDENTIFIER = "msp"
+    # MSP: a pixel whose max softmax probability is below this threshold is unknown.
+    cfg.MODEL.GOSS.MSP_THRESHOLD = 0.5
+    # MaxLogit: a pixel whose max logit, min-max normalised over the whole image, is below this
+    # threshold is unknown (the reference normalised per column, a bug we do not reproduce).
+    cfg.MODEL.GOSS.MAX_LOGIT_THRESHOLD = 0.5
+    # Confidence adjustment beta for N+1: the unknown probability is multiplied by beta before
+    # the argmax (paper: 5.0; 1.0 = off).
+    cfg.MODEL.GOSS.CONFIDENCE_ADJUSTMENT = 1.0
+    # panoptic id = category * LABEL_DIVISOR + cluster id.
+    cfg.MODEL.GOSS.LABEL_DIVISOR = 1000
+    # Known-class segments smaller than this many pixels become void in the output.
+    cfg.MODEL.GOSS.KNOWN_MIN_AREA = 0
+    # Unknown clusters smaller than this many pixels become void in the output.
+    cfg.MODEL.GOSS.UNKNOWN_MIN_AREA = 0
+    # Pad inputs so that height and width are divisible by this (-1: backbone's size_divisibility).
+    cfg.MODEL.GOSS.SIZE_DIVISIBILITY = -1
+    # Weight of the semantic cross-entropy loss (alpha_sem; paper 1.0).
+    cfg.MODEL.GOSS.SEM_SEG_LOSS_WEIGHT = 1.0
+
+    # The clustering branch: a head regressing the 2-channel BPD field.
+    cfg.MODEL.BPD_HEAD = CN()
+    # Registered name in BPD_HEAD_REGISTRY of the clustering (BPD field) head.
+    cfg.MODEL.BPD_HEAD.NAME = "BPDHead"
+    # Backbone features the BPD head reads, coarsest first.
+    cfg.MODEL.BPD_HEAD.IN_FEATURES = ["res4", "res3", "res2"]
+    # Channels of the head's context and lateral branches.
+    cfg.MODEL.BPD_HEAD.CONVS_DIM = 256
+    # Dilations of the parallel 3x3 context convs on the coarsest feature.
+    cfg.MODEL.BPD_HEAD.DILATIONS = [2, 4, 8, 16]
+    # Weight of the BPD loss (alpha_clu; paper 1e-4 with the sum reduction).
+    cfg.MODEL.BPD_HEAD.LOSS_WEIGHT = 1e-4
+    # BPD loss reduction: "sum" (the reference's) or "mean" over weighted pixels.
+    cfg.MODEL.BPD_HEAD.LOSS_REDUCTION = "sum"
+    # Whether BPD targets use the exact EDT (False) or the authors' OpenCV-compatible call (True).
+    cfg.MODEL.BPD_HEAD.OPENCV_COMPAT = False
+
+    # Super-BPD post-processing (goss.layers.super_bpd) turning the BPD field into segments.
+    cfg.MODEL.BPD_HEAD.POSTPROCESS = CN()
+    # Super-BPD parent threshold theta_a in degrees (Super-BPD demo default 45).
+    cfg.MODEL.BPD_HEAD.POSTPROCESS.THETA_A = 45.0
+    # Super-BPD merge threshold theta_l for large regions, in degrees (default 116).
+    cfg.MODEL.BPD_HEAD.POSTPROCESS.THETA_L = 116.0
+    # Super-BPD merge threshold theta_s for small regions, in degrees (default 68).
+    cfg.MODEL.BPD_HEAD.POSTPROCESS.THETA_S = 68.0
+    # Super-BPD repulsion margin S_o in degrees (default 5).
+    cfg.MODEL.BPD_HEAD.POSTPROCESS.S_O = 5.0
+
+    # Pixel contrastive loss and its projection head.
+    cfg.MODEL.CONTRASTIVE = CN()
+    # Whether the pixel contrastive loss (paper Eq. 4) is trained.
+    cfg.MODEL.CONTRASTIVE.ENABLED = False
+    # Weight of the contrastive loss (alpha_pc; paper 0.1).
+    cfg.MODEL.CONTRASTIVE.LOSS_WEIGHT = 0.1
+    # Backbone feature the projection head reads (the reference uses res5).
+    cfg.MODEL.CONTRASTIVE.IN_FEATURE = "res5"
+    # Output dimension of the projection head.
+    cfg.MODEL.CONTRASTIVE.PROJ_DIM = 256
+    # Softmax temperature tau.
+    cfg.MODEL.CONTRASTIVE.TEMPERATURE = 0.07
+    # Maximum number of sampled anchor embeddings per batch.
+    cfg.MODEL.CONTRASTIVE.MAX_SAMPLES = 1024
+    # Maximum number of anchors per class and image (half hard, half easy when possible).
+    cfg.MODEL.CONTRASTIVE.MAX_VIEWS = 10
+    # A class takes part in an image only if it has more than this many feature-resolution pixels.
+    cfg.MODEL.CONTRASTIVE.MIN_PIXELS = 10
+
+    # Semantic pixels of segments smaller than this area (original resolution) get a higher
+    # loss weight (reference: 4096; 0 disables).
+    cfg.INPUT.SMALL_SEGMENT_AREA = 4096
+    # The loss weight of those pixels (reference: 3).
+    cfg.INPUT.SMALL_SEGMENT_WEIGHT = 3.0

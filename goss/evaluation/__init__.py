@@ -1,0 +1,1 @@
+"""GOSS evaluation."""
