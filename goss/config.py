@@ -1,4 +1,5 @@
 """GOSS config keys. Every key carries a comment; ``tests/test_config.py`` enforces it."""
+
 from detectron2.config import CfgNode as CN
 from detectron2.projects.deeplab import add_deeplab_config
 
@@ -44,6 +45,9 @@ def add_goss_config(cfg):
     cfg.MODEL.GOSS.KNOWN_MIN_AREA = 0
     # Unknown clusters smaller than this many pixels become void in the output.
     cfg.MODEL.GOSS.UNKNOWN_MIN_AREA = 0
+    # How identified unknown pixels are grouped: "super_bpd" (the clustering branch) or "none"
+    # (all unknown pixels of an image form one segment: the OSS baseline).
+    cfg.MODEL.GOSS.UNKNOWN_CLUSTERING = "super_bpd"
     # Pad inputs so that height and width are divisible by this (-1: backbone's size_divisibility).
     cfg.MODEL.GOSS.SIZE_DIVISIBILITY = -1
     # Weight of the semantic cross-entropy loss (alpha_sem; paper 1.0).
@@ -95,6 +99,13 @@ def add_goss_config(cfg):
     cfg.MODEL.CONTRASTIVE.MAX_VIEWS = 10
     # A class takes part in an image only if it has more than this many feature-resolution pixels.
     cfg.MODEL.CONTRASTIVE.MIN_PIXELS = 10
+
+    # The MobileNetV2 backbone (build_mobilenet_v2_backbone), for CPU and offline use.
+    cfg.MODEL.MOBILENET_V2 = CN()
+    # Stages to output (res2..res5 = strides 4, 8, 16, 32).
+    cfg.MODEL.MOBILENET_V2.OUT_FEATURES = ["res2", "res3", "res4", "res5"]
+    # 32, or 16 to dilate the last stage instead of striding it.
+    cfg.MODEL.MOBILENET_V2.OUTPUT_STRIDE = 16
 
     # Semantic pixels of segments smaller than this area (original resolution) get a higher
     # loss weight (reference: 4096; 0 disables).

@@ -1,0 +1,130 @@
+"""Reads a GOSS dataset dict into the inputs of the GOSS model."""
+
+import copy
+import logging
+
+import numpy as np
+import torch
+
+from detectron2.config import configurable
+from detectron2.data import detection_utils as utils
+from detectron2.data import transforms as T
+
+from .target_generator import GOSSTargetGenerator
+
+__all__ = ["GOSSDatasetMapper"]
+
+logger = logging.getLogger(__name__)
+
+
+def _read_image(path, fmt):
+    try:
+        return utils.read_image(path, format=fmt)
+    except Exception as e:  # PIL raises several types for unreadable files
+        raise ValueError(f"cannot read image {path}: {e}") from e
+
+
+class GOSSDatasetMapper:
+    """
+    Maps a GOSS dataset dict (``file_name``, ``sem_seg_file_name``, ``segments_info``, ...) to
+    model inputs. Training: augmented ``image`` plus the targets of
+    :class:`GOSSTargetGenerator`. Inference: ``image`` only, with the dict's ground-truth fields
+    (``pan_seg_file_name``, ``segments_info``) kept for the evaluator.
+    """
+
+    @configurable
+    def __init__(
+        self,
+        is_train,
+        *,
+        augmentations,
+        image_format,
+        target_generator,
+        small_segment_area=0,
+        ignore_label=255,
+    ):
+        """
+        NOTE: this interface is experimental.
+
+        Args:
+            is_train (bool): training (targets) or inference (image only).
+            augmentations (list[T.Augmentation]): applied to the image and the semantic map.
+            image_format (str): ``INPUT.FORMAT``.
+            target_generator (GOSSTargetGenerator): builds the training targets.
+            small_segment_area (int): known classes whose source-resolution area is below this
+                get the generator's small-segment weight (0 disables).
+            ignore_label (int): void value of the semantic PNGs.
+        """
+        self.is_train = is_train
+        self.augmentations = T.AugmentationList(augmentations)
+        self.image_format = image_format
+        self.target_generator = target_generator
+        self.small_segment_area = small_segment_area
+        self.ignore_label = ignore_label
+
+    @classmethod
+    def from_config(cls, cfg, is_train=True):
+        if is_train:
+            augs = [
+                T.ResizeShortestEdge(
+                    cfg.INPUT.MIN_SIZE_TRAIN,
+                    cfg.INPUT.MAX_SIZE_TRAIN,
+                    cfg.INPUT.MIN_SIZE_TRAIN_SAMPLING,
+                )
+            ]
+            if cfg.INPUT.CROP.ENABLED:
+                augs.append(T.RandomCrop(cfg.INPUT.CROP.TYPE, cfg.INPUT.CROP.SIZE))
+            augs.append(T.RandomFlip())
+        else:
+            augs = [T.ResizeShortestEdge(cfg.INPUT.MIN_SIZE_TEST, cfg.INPUT.MAX_SIZE_TEST)]
+        return {
+            "is_train": is_train,
+            "augmentations": augs,
+            "image_format": cfg.INPUT.FORMAT,
+            "target_generator": GOSSTargetGenerator(
+                cfg.MODEL.GOSS.NUM_KNOWN_CLASSES,
+                cfg.MODEL.GOSS.TRAIN_MODE,
+                cfg.MODEL.SEM_SEG_HEAD.IGNORE_VALUE,
+                cfg.INPUT.SMALL_SEGMENT_WEIGHT,
+                cfg.MODEL.BPD_HEAD.OPENCV_COMPAT,
+            ),
+            "small_segment_area": cfg.INPUT.SMALL_SEGMENT_AREA,
+            "ignore_label": cfg.MODEL.SEM_SEG_HEAD.IGNORE_VALUE,
+        }
+
+    def _small_classes(self, sem_seg):
+        if self.small_segment_area <= 0:
+            return []
+        areas = np.bincount(sem_seg[sem_seg != self.ignore_label].ravel())
+        return [c for c, a in enumerate(areas) if 0 < a < self.small_segment_area]
+
+    def __call__(self, dataset_dict):
+        """
+        Args:
+            dataset_dict (dict): one GOSS dataset record.
+        Returns:
+            dict: model input (``image`` ``[3, H, W]`` uint8 tensor, ``height``, ``width``, and
+            in training ``sem_seg``, ``sem_seg_weights``, ``bpd_field``, ``bpd_weights``).
+        """
+        dataset_dict = copy.deepcopy(dataset_dict)
+        image = _read_image(dataset_dict["file_name"], self.image_format)
+        sem_seg = None
+        if self.is_train:
+            path = dataset_dict.get("sem_seg_file_name")
+            if path is None:
+                raise ValueError(f"{dataset_dict['file_name']}: no sem_seg_file_name to train on")
+            sem_seg = _read_image(path, "L").astype(np.int64)
+            if sem_seg.shape != image.shape[:2]:
+                raise ValueError(
+                    f"{path}: label size {sem_seg.shape} != image size {image.shape[:2]} "
+                    f"of {dataset_dict['file_name']}"
+                )
+        aug_input = T.AugInput(image, sem_seg=sem_seg)
+        self.augmentations(aug_input)
+        image = aug_input.image
+        dataset_dict["image"] = torch.as_tensor(np.ascontiguousarray(image.transpose(2, 0, 1)))
+        if self.is_train:
+            small = self._small_classes(sem_seg)
+            dataset_dict.update(self.target_generator(aug_input.sem_seg, small))
+            dataset_dict.pop("segments_info", None)
+        return dataset_dict

@@ -1,0 +1,107 @@
+"""The clustering branch of GOSS: a head regressing the 2-channel BPD field (paper §4.1.3)."""
+
+from typing import Dict, List
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from detectron2.config import configurable
+from detectron2.layers import Conv2d, ShapeSpec
+from detectron2.utils.registry import Registry
+
+__all__ = ["BPD_HEAD_REGISTRY", "build_bpd_head", "BPDHead"]
+
+BPD_HEAD_REGISTRY = Registry("BPD_HEAD")
+BPD_HEAD_REGISTRY.__doc__ = """
+Registry for BPD heads, which predict the super-BPD direction field from backbone features.
+
+The registered object is called with `obj(cfg, input_shape)` and must return a module whose
+forward takes `dict[str, Tensor]` features and returns the field `[B, 2, H/s, W/s]`
+(channel 0 = delta-row, channel 1 = delta-col), with `s` its `common_stride` attribute.
+"""
+
+
+def build_bpd_head(cfg, input_shape):
+    """Build the BPD head named by ``cfg.MODEL.BPD_HEAD.NAME``."""
+    return BPD_HEAD_REGISTRY.get(cfg.MODEL.BPD_HEAD.NAME)(cfg, input_shape)
+
+
+@BPD_HEAD_REGISTRY.register()
+class BPDHead(nn.Module):
+    """
+    The Super-BPD head (Wan et al. 2020) on ResNet-style features, as in the GOSS reference:
+    parallel dilated 3x3 convs on the coarsest feature, 1x1 lateral convs on every feature, all
+    brought to the finest stride, concatenated, and fused by three 1x1 convs to 2 channels.
+    No normalisation (as the reference).
+    """
+
+    @configurable
+    def __init__(
+        self,
+        input_shape: Dict[str, ShapeSpec],
+        *,
+        in_features: List[str],
+        conv_dims: int,
+        dilations: List[int],
+    ):
+        """
+        Args:
+            input_shape: shapes of the backbone features.
+            in_features: features to use, coarsest first (e.g. ``["res4", "res3", "res2"]``).
+            conv_dims: channels of the context and lateral branches.
+            dilations: dilations of the parallel context convs on ``in_features[0]``.
+        """
+        super().__init__()
+        missing = [f for f in in_features if f not in input_shape]
+        if missing:
+            raise ValueError(f"MODEL.BPD_HEAD.IN_FEATURES {missing} are not backbone outputs")
+        self.in_features = list(in_features)
+        self.finest = min(in_features, key=lambda f: input_shape[f].stride)
+        self.common_stride = input_shape[self.finest].stride
+        coarse = input_shape[in_features[0]].channels
+        ctx_dims = [conv_dims] * (len(dilations) - 1) + [conv_dims // 2]
+        self.context = nn.ModuleList(
+            Conv2d(coarse, d, 3, padding=r, dilation=r, activation=F.relu)
+            for d, r in zip(ctx_dims, dilations)
+        )
+        self.context_fuse = Conv2d(sum(ctx_dims), conv_dims, 1, activation=F.relu)
+        self.laterals = nn.ModuleList(
+            Conv2d(input_shape[f].channels, conv_dims, 1, activation=F.relu) for f in in_features
+        )
+        fused = conv_dims * (len(in_features) + 1)
+        self.predictor = nn.Sequential(
+            Conv2d(fused, 2 * conv_dims, 1, activation=F.relu),
+            Conv2d(2 * conv_dims, 2 * conv_dims, 1, activation=F.relu),
+            Conv2d(2 * conv_dims, 2, 1),
+        )
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.normal_(m.weight, std=0.001 if m.out_channels == 2 else 0.01)
+                nn.init.zeros_(m.bias)
+
+    @classmethod
+    def from_config(cls, cfg, input_shape):
+        return {
+            "input_shape": input_shape,
+            "in_features": cfg.MODEL.BPD_HEAD.IN_FEATURES,
+            "conv_dims": cfg.MODEL.BPD_HEAD.CONVS_DIM,
+            "dilations": cfg.MODEL.BPD_HEAD.DILATIONS,
+        }
+
+    def forward(self, features):
+        """
+        Args:
+            features (dict[str, Tensor]): backbone features.
+        Returns:
+            Tensor: BPD field ``[B, 2, H / common_stride, W / common_stride]``.
+        """
+        size = features[self.finest].shape[-2:]
+
+        def up(t):
+            return F.interpolate(t, size=size, mode="bilinear", align_corners=False)
+
+        coarse = features[self.in_features[0]]
+        branches = [up(self.context_fuse(torch.cat([c(coarse) for c in self.context], dim=1)))]
+        branches += [up(lat(features[f])) for lat, f in zip(self.laterals, self.in_features)]
+        return self.predictor(torch.cat(branches, dim=1))

@@ -1,0 +1,105 @@
+"""Pixel contrastive learning (paper Eq. 4): a projection head and the supervised InfoNCE loss."""
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+__all__ = ["ProjectionHead", "PixelContrastiveLoss"]
+
+
+class ProjectionHead(nn.Module):
+    """1x1 conv, BN, ReLU, 1x1 conv to ``proj_dim``, then L2 normalisation over channels."""
+
+    def __init__(self, in_channels: int, proj_dim: int):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(in_channels, in_channels, 1),
+            nn.BatchNorm2d(in_channels),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(in_channels, proj_dim, 1),
+        )
+
+    def forward(self, x):
+        """``[B, C, h, w]`` features -> ``[B, proj_dim, h, w]`` unit-norm embeddings."""
+        return F.normalize(self.net(x), p=2, dim=1)
+
+
+class PixelContrastiveLoss(nn.Module):
+    """
+    Supervised pixel contrastive loss with semi-hard anchor sampling (Wang et al. 2021, as used
+    by GOSS): per image and class, half of the anchors are "hard" (ground truth c, predicted
+    otherwise) and half "easy" (predicted c), filled from the other group when one runs short.
+    Positives of an anchor are the other anchors of its class from the whole batch, negatives all
+    anchors of other classes. Ignored pixels (``ignore_label``) never take part.
+    """
+
+    def __init__(
+        self, temperature=0.07, max_samples=1024, max_views=10, min_pixels=10, ignore_label=255
+    ):
+        super().__init__()
+        self.temperature = temperature
+        self.max_samples = max_samples
+        self.max_views = max_views
+        self.min_pixels = min_pixels
+        self.ignore_label = ignore_label
+
+    def _sample(self, emb, gt, pred):
+        """Return sampled embeddings ``[M, D]`` and their labels ``[M]`` (M may be 0)."""
+        per_image = []
+        for b in range(gt.shape[0]):
+            classes = [c for c in torch.unique(gt[b]).tolist() if c != self.ignore_label]
+            classes = [c for c in classes if int((gt[b] == c).sum()) > self.min_pixels]
+            per_image.append(classes)
+        total = sum(len(c) for c in per_image)
+        if total == 0:
+            return emb.new_zeros((0, emb.shape[1])), gt.new_zeros((0,))
+        n_view = max(1, min(self.max_samples // total, self.max_views))
+        feats, labels = [], []
+        for b, classes in enumerate(per_image):
+            for c in classes:
+                is_c = gt[b] == c
+                hard = torch.nonzero(is_c & (pred[b] != c)).squeeze(1)
+                easy = torch.nonzero(is_c & (pred[b] == c)).squeeze(1)
+                n_hard = min(len(hard), max(n_view // 2, n_view - len(easy)))
+                n_easy = min(len(easy), n_view - n_hard)
+                idx = torch.cat(
+                    [
+                        hard[torch.randperm(len(hard), device=hard.device)[:n_hard]],
+                        easy[torch.randperm(len(easy), device=easy.device)[:n_easy]],
+                    ]
+                )
+                feats.append(emb[b][idx])
+                labels.append(torch.full((len(idx),), c, dtype=torch.long, device=gt.device))
+        return torch.cat(feats), torch.cat(labels)
+
+    def forward(self, embeddings, gt, pred):
+        """
+        Args:
+            embeddings (Tensor): ``[B, D, h, w]`` unit-norm pixel embeddings.
+            gt (Tensor): ``[B, H, W]`` ground-truth train ids (``ignore_label`` ignored).
+            pred (Tensor): ``[B, H, W]`` predicted train ids.
+        Returns:
+            Tensor: scalar loss (0 with a zero gradient path when fewer than two classes are
+            sampled, so that every parameter still receives a gradient).
+        """
+        h, w = embeddings.shape[-2:]
+        gt = F.interpolate(gt[:, None].float(), size=(h, w), mode="nearest")[:, 0].long()
+        pred = F.interpolate(pred[:, None].float(), size=(h, w), mode="nearest")[:, 0].long()
+        emb = embeddings.flatten(2).transpose(1, 2)  # [B, h*w, D]
+        feats, labels = self._sample(emb, gt.flatten(1), pred.flatten(1))
+        if len(torch.unique(labels)) < 2:
+            return embeddings.sum() * 0.0
+        logits = feats @ feats.T / self.temperature
+        logits = logits - logits.max(dim=1, keepdim=True).values.detach()
+        same = labels[:, None] == labels[None, :]
+        self_mask = torch.eye(len(labels), dtype=torch.bool, device=labels.device)
+        positives = same & ~self_mask
+        exp = torch.exp(logits)
+        neg_sum = (exp * (~same)).sum(dim=1, keepdim=True)
+        log_prob = logits - torch.log(exp + neg_sum)
+        n_pos = positives.sum(dim=1)
+        valid = n_pos > 0
+        if not valid.any():
+            return embeddings.sum() * 0.0
+        mean_log_prob = (log_prob * positives).sum(dim=1)[valid] / n_pos[valid]
+        return -mean_log_prob.mean()

@@ -1,0 +1,61 @@
+"""
+Unknown-pixel identification (paper §4.1.2): MSP, MaxLogit and N+1 with confidence adjustment.
+
+Each identifier maps the logits of one image to train-id labels (known ``0..N-1``, unknown ``N``)
+and an unknown score (higher = more unknown) for the OSS metrics.
+"""
+
+import torch
+
+__all__ = ["IDENTIFIERS", "identify_unknown"]
+
+IDENTIFIERS = ("msp", "max_logit", "n_plus_one")
+
+
+def _msp(logits, num_known, threshold, beta):
+    prob = logits[:num_known].softmax(dim=0)
+    conf, labels = prob.max(dim=0)
+    labels[conf < threshold] = num_known
+    return labels, 1.0 - conf
+
+
+def _max_logit(logits, num_known, threshold, beta):
+    # Min-max normalised over the whole image (the reference normalised per column: a bug).
+    top, labels = logits[:num_known].max(dim=0)
+    lo, hi = top.min(), top.max()
+    norm = (top - lo) / (hi - lo) if hi > lo else torch.ones_like(top)
+    labels[norm < threshold] = num_known
+    return labels, 1.0 - norm
+
+
+def _n_plus_one(logits, num_known, threshold, beta):
+    if logits.shape[0] != num_known + 1:
+        raise ValueError(
+            f"the n_plus_one identifier needs N+1={num_known + 1} logits, got {logits.shape[0]} "
+            "(train with MODEL.GOSS.TRAIN_MODE n_plus_one)"
+        )
+    prob = logits.softmax(dim=0)
+    prob[num_known] *= beta  # confidence adjustment, no renormalisation (as the paper)
+    return prob.argmax(dim=0), prob[num_known]
+
+
+_FUNCS = {"msp": _msp, "max_logit": _max_logit, "n_plus_one": _n_plus_one}
+
+
+def identify_unknown(logits, num_known, method, threshold=0.5, beta=1.0):
+    """
+    Args:
+        logits (Tensor): ``[N or N+1, H, W]`` semantic logits of one image (padding removed).
+        num_known (int): N.
+        method (str): ``"msp"``, ``"max_logit"`` or ``"n_plus_one"``.
+        threshold (float): MSP / normalised MaxLogit threshold below which a pixel is unknown.
+        beta (float): confidence-adjustment factor on the unknown probability (N+1).
+    Returns:
+        labels (Tensor): int64 ``[H, W]``, known ``0..N-1``, unknown ``N``.
+        unknown_score (Tensor): float ``[H, W]``, higher = more unknown.
+    """
+    if method not in _FUNCS:
+        raise ValueError(f"MODEL.GOSS.IDENTIFIER must be one of {IDENTIFIERS}, got {method!r}")
+    if logits.dim() != 3 or logits.shape[0] < num_known:
+        raise ValueError(f"logits must be [>= {num_known}, H, W], got {tuple(logits.shape)}")
+    return _FUNCS[method](logits.float(), num_known, threshold, beta)

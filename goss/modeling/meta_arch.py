@@ -1,0 +1,249 @@
+"""The GOSS SegmenTor (GST) meta-architecture (paper §4, Fig. 3)."""
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from detectron2.config import configurable
+from detectron2.modeling import META_ARCH_REGISTRY, build_backbone, build_sem_seg_head
+from detectron2.structures import ImageList
+
+from ..layers import super_bpd
+from .bpd_head import build_bpd_head
+from .bpd_loss import bpd_loss
+from .contrastive import PixelContrastiveLoss, ProjectionHead
+from .identification import identify_unknown
+from .losses import weighted_cross_entropy
+from .postprocessing import get_goss_segmentation
+
+__all__ = ["GOSS"]
+
+
+@META_ARCH_REGISTRY.register()
+class GOSS(nn.Module):
+    """
+    GOSS SegmenTor: a shared backbone, a semantic branch (DeepLabV3+, N or N+1 outputs) that
+    classifies known pixels and identifies unknown ones, and a clustering branch (BPD head +
+    Super-BPD post-processing) that groups the unknown pixels; optionally a projection head
+    trained with the pixel contrastive loss.
+
+    Training inputs (per image, from :class:`goss.data.GOSSDatasetMapper`): ``image``
+    ``[3, H, W]``, ``sem_seg`` ``[H, W]`` (train ids, 255 ignored), ``sem_seg_weights`` ``[H, W]``,
+    ``bpd_field`` ``[2, H, W]``, ``bpd_weights`` ``[H, W]``.
+    """
+
+    @configurable
+    def __init__(
+        self,
+        *,
+        backbone,
+        sem_seg_head,
+        bpd_head,
+        projection_head,
+        contrastive_loss,
+        num_known,
+        identifier,
+        msp_threshold,
+        max_logit_threshold,
+        beta,
+        label_divisor,
+        known_min_area,
+        unknown_min_area,
+        unknown_clustering,
+        super_bpd_params,
+        sem_seg_loss_weight,
+        bpd_loss_weight,
+        bpd_loss_reduction,
+        contrastive_loss_weight,
+        contrastive_feature,
+        pixel_mean,
+        pixel_std,
+        size_divisibility,
+        ignore_label=255,
+    ):
+        """
+        NOTE: this interface is experimental.
+
+        Args:
+            backbone, sem_seg_head, bpd_head: the shared backbone and the two branches.
+            projection_head (nn.Module or None): embeddings for the contrastive loss.
+            contrastive_loss (nn.Module or None): :class:`PixelContrastiveLoss`.
+            num_known (int): N.
+            identifier (str): ``msp``, ``max_logit`` or ``n_plus_one``.
+            msp_threshold, max_logit_threshold, beta: identification parameters.
+            label_divisor, known_min_area, unknown_min_area: fusion parameters.
+            unknown_clustering (str): ``super_bpd`` or ``none`` (all unknown pixels one segment).
+            super_bpd_params (dict): keyword arguments of :func:`goss.layers.super_bpd`.
+            *_loss_weight, bpd_loss_reduction: loss weights and the BPD loss reduction.
+            contrastive_feature (str): backbone feature the projection head reads.
+            pixel_mean, pixel_std (list[float]): input normalisation.
+            size_divisibility (int): inputs are padded to a multiple of this.
+        """
+        super().__init__()
+        self.backbone = backbone
+        self.sem_seg_head = sem_seg_head
+        self.bpd_head = bpd_head
+        self.projection_head = projection_head
+        self.contrastive_loss = contrastive_loss
+        self.num_known = num_known
+        self.identifier = identifier
+        self.msp_threshold = msp_threshold
+        self.max_logit_threshold = max_logit_threshold
+        self.beta = beta
+        self.label_divisor = label_divisor
+        self.known_min_area = known_min_area
+        self.unknown_min_area = unknown_min_area
+        if unknown_clustering not in ("super_bpd", "none"):
+            raise ValueError(f"unknown_clustering must be super_bpd or none: {unknown_clustering}")
+        self.unknown_clustering = unknown_clustering
+        self.super_bpd_params = dict(super_bpd_params)
+        self.sem_seg_loss_weight = sem_seg_loss_weight
+        self.bpd_loss_weight = bpd_loss_weight
+        self.bpd_loss_reduction = bpd_loss_reduction
+        self.contrastive_loss_weight = contrastive_loss_weight
+        self.contrastive_feature = contrastive_feature
+        self.size_divisibility = size_divisibility
+        self.ignore_label = ignore_label
+        self.register_buffer("pixel_mean", torch.tensor(pixel_mean).view(-1, 1, 1), False)
+        self.register_buffer("pixel_std", torch.tensor(pixel_std).view(-1, 1, 1), False)
+
+    @classmethod
+    def from_config(cls, cfg):
+        backbone = build_backbone(cfg)
+        shapes = backbone.output_shape()
+        g, c, pp = cfg.MODEL.GOSS, cfg.MODEL.CONTRASTIVE, cfg.MODEL.BPD_HEAD.POSTPROCESS
+        projection_head = contrastive_loss = None
+        if c.ENABLED:
+            projection_head = ProjectionHead(shapes[c.IN_FEATURE].channels, c.PROJ_DIM)
+            contrastive_loss = PixelContrastiveLoss(
+                c.TEMPERATURE,
+                c.MAX_SAMPLES,
+                c.MAX_VIEWS,
+                c.MIN_PIXELS,
+                cfg.MODEL.SEM_SEG_HEAD.IGNORE_VALUE,
+            )
+        size_div = g.SIZE_DIVISIBILITY if g.SIZE_DIVISIBILITY > 0 else backbone.size_divisibility
+        return {
+            "backbone": backbone,
+            "sem_seg_head": build_sem_seg_head(cfg, shapes),
+            "bpd_head": build_bpd_head(cfg, shapes),
+            "projection_head": projection_head,
+            "contrastive_loss": contrastive_loss,
+            "num_known": g.NUM_KNOWN_CLASSES,
+            "identifier": g.IDENTIFIER,
+            "msp_threshold": g.MSP_THRESHOLD,
+            "max_logit_threshold": g.MAX_LOGIT_THRESHOLD,
+            "beta": g.CONFIDENCE_ADJUSTMENT,
+            "label_divisor": g.LABEL_DIVISOR,
+            "known_min_area": g.KNOWN_MIN_AREA,
+            "unknown_min_area": g.UNKNOWN_MIN_AREA,
+            "unknown_clustering": g.UNKNOWN_CLUSTERING,
+            "super_bpd_params": {
+                "theta_a": pp.THETA_A,
+                "theta_l": pp.THETA_L,
+                "theta_s": pp.THETA_S,
+                "s_o": pp.S_O,
+            },
+            "sem_seg_loss_weight": g.SEM_SEG_LOSS_WEIGHT,
+            "bpd_loss_weight": cfg.MODEL.BPD_HEAD.LOSS_WEIGHT,
+            "bpd_loss_reduction": cfg.MODEL.BPD_HEAD.LOSS_REDUCTION,
+            "contrastive_loss_weight": c.LOSS_WEIGHT,
+            "contrastive_feature": c.IN_FEATURE,
+            "pixel_mean": cfg.MODEL.PIXEL_MEAN,
+            "pixel_std": cfg.MODEL.PIXEL_STD,
+            "size_divisibility": max(size_div, 1),
+            "ignore_label": cfg.MODEL.SEM_SEG_HEAD.IGNORE_VALUE,
+        }
+
+    @property
+    def device(self):
+        return self.pixel_mean.device
+
+    def _stack(self, batched_inputs, key, pad_value):
+        return ImageList.from_tensors(
+            [x[key].to(self.device) for x in batched_inputs], self.size_divisibility, pad_value
+        ).tensor
+
+    def forward(self, batched_inputs):
+        """
+        Args:
+            batched_inputs (list[dict]): Detectron2 inputs (see the class docstring).
+        Returns:
+            In training, dict of losses ``loss_sem_seg``, ``loss_bpd`` (and ``loss_contrastive``).
+            In inference, list[dict], one per image, at its ``height`` x ``width``:
+            ``sem_seg`` ``[N(+1), H, W]`` probabilities, ``panoptic_seg`` ``(int32 [H, W], None)``
+            (``category * label_divisor + cluster``, void -1), ``unknown_score`` ``[H, W]`` and
+            ``clusters`` int32 ``[H, W]`` (the whole-image clustering partition).
+        """
+        images = [
+            (x["image"].to(self.device) - self.pixel_mean) / self.pixel_std for x in batched_inputs
+        ]
+        images = ImageList.from_tensors(images, self.size_divisibility)
+        features = self.backbone(images.tensor)
+        size = images.tensor.shape[-2:]
+        logits = F.interpolate(
+            self.sem_seg_head(features), size=size, mode="bilinear", align_corners=False
+        )
+        field = F.interpolate(
+            self.bpd_head(features), size=size, mode="bilinear", align_corners=False
+        )
+        if self.training:
+            return self.losses(batched_inputs, features, logits, field)
+        return self.inference(batched_inputs, images.image_sizes, logits, field)
+
+    def losses(self, batched_inputs, features, logits, field):
+        """Training losses; see :meth:`forward`."""
+        sem = self._stack(batched_inputs, "sem_seg", self.ignore_label).long()
+        sem_w = self._stack(batched_inputs, "sem_seg_weights", 0.0)
+        bpd_t = self._stack(batched_inputs, "bpd_field", 0.0)
+        bpd_w = self._stack(batched_inputs, "bpd_weights", 0.0)
+        losses = {
+            "loss_sem_seg": self.sem_seg_loss_weight
+            * weighted_cross_entropy(logits, sem, sem_w, self.ignore_label),
+            "loss_bpd": self.bpd_loss_weight
+            * bpd_loss(field, bpd_t, bpd_w, reduction=self.bpd_loss_reduction),
+        }
+        if self.contrastive_loss is not None:
+            emb = self.projection_head(features[self.contrastive_feature])
+            pred = logits.detach().argmax(dim=1)
+            losses["loss_contrastive"] = self.contrastive_loss_weight * self.contrastive_loss(
+                emb, sem, pred
+            )
+        return losses
+
+    @torch.no_grad()
+    def inference(self, batched_inputs, image_sizes, logits, field):
+        """Per-image GOSS outputs; see :meth:`forward`."""
+        results = []
+        for x, (h, w), lg, fd in zip(batched_inputs, image_sizes, logits, field):
+            out_h, out_w = x.get("height", h), x.get("width", w)
+            lg = F.interpolate(
+                lg[None, :, :h, :w], size=(out_h, out_w), mode="bilinear", align_corners=False
+            )[0]
+            fd = F.interpolate(
+                fd[None, :, :h, :w], size=(out_h, out_w), mode="bilinear", align_corners=False
+            )[0]
+            threshold = (
+                self.max_logit_threshold if self.identifier == "max_logit" else (self.msp_threshold)
+            )
+            labels, unknown_score = identify_unknown(
+                lg, self.num_known, self.identifier, threshold, self.beta
+            )
+            clusters = super_bpd(fd.float().contiguous(), **self.super_bpd_params)
+            pan = get_goss_segmentation(
+                labels,
+                clusters if self.unknown_clustering == "super_bpd" else None,
+                self.num_known,
+                self.label_divisor,
+                self.known_min_area,
+                self.unknown_min_area,
+            )
+            results.append(
+                {
+                    "sem_seg": lg.softmax(dim=0),
+                    "panoptic_seg": (pan, None),
+                    "unknown_score": unknown_score,
+                    "clusters": clusters,
+                }
+            )
+        return results

@@ -1,0 +1,49 @@
+"""Fusion of identified semantics and unknown clusters into the GOSS output (design.md §4)."""
+
+import torch
+
+__all__ = ["get_goss_segmentation", "VOID"]
+
+VOID = -1
+
+
+def get_goss_segmentation(
+    sem_labels, clusters, num_known, label_divisor=1000, known_min_area=0, unknown_min_area=0
+):
+    """
+    Args:
+        sem_labels (Tensor): int ``[H, W]``, known ``0..N-1``, unknown ``N``.
+        clusters (Tensor or None): int ``[H, W]`` whole-image partition (e.g. Super-BPD labels);
+            unknown pixels sharing a cluster label form one unknown segment. None puts all
+            unknown pixels into one segment.
+        num_known (int): N.
+        label_divisor (int): panoptic id = category * label_divisor + cluster.
+        known_min_area (int): known-class segments smaller than this become void.
+        unknown_min_area (int): unknown segments smaller than this become void.
+    Returns:
+        Tensor: int32 ``[H, W]``: ``c * label_divisor`` for known class c, ``N * label_divisor + k``
+        (k = 1, 2, ... in raster order of first pixel) for unknown segments, ``VOID`` elsewhere.
+    """
+    out = torch.full(sem_labels.shape, VOID, dtype=torch.int32, device=sem_labels.device)
+    known_areas = torch.bincount(sem_labels.flatten().long(), minlength=num_known + 1)
+    for c in torch.nonzero(known_areas[:num_known]).flatten().tolist():
+        if known_areas[c] >= max(known_min_area, 1):
+            out[sem_labels == c] = c * label_divisor
+    unknown = sem_labels == num_known
+    if not unknown.any():
+        return out
+    if clusters is None:
+        clusters = torch.zeros_like(sem_labels)
+    ids = clusters[unknown].long()
+    # Number clusters by the raster order of their first unknown pixel (deterministic).
+    uniq, inverse = torch.unique(ids, return_inverse=True)
+    first = torch.full((len(uniq),), ids.numel(), dtype=torch.long, device=ids.device)
+    first.scatter_reduce_(0, inverse, torch.arange(len(ids), device=ids.device), "amin")
+    rank = torch.empty_like(first)
+    rank[first.argsort()] = torch.arange(len(uniq), device=ids.device)
+    areas = torch.bincount(inverse, minlength=len(uniq))
+    keep = areas >= max(unknown_min_area, 1)
+    new_id = torch.cumsum(keep[first.argsort()].long(), 0)[rank]  # 1.. over kept clusters
+    seg = torch.where(keep[inverse], num_known * label_divisor + new_id[inverse], VOID)
+    out[unknown] = seg.to(torch.int32)
+    return out
