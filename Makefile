@@ -16,10 +16,11 @@ install: $(VENV)/.goss-built
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-# requirements.txt holds every pin; Detectron2 v0.6 comes from its sdist (dev/install_detectron2.py)
-$(VENV)/.deps-installed: requirements.txt dev/install_detectron2.py | $(PY)
+# requirements*.txt hold every pin; Detectron2 v0.6 comes from its sdist (dev/install_detectron2.py)
+$(VENV)/.deps-installed: requirements.txt requirements-nodeps.txt dev/install_detectron2.py | $(PY)
 	$(PIP) install --quiet pip==26.3
 	$(PIP) install -r requirements.txt
+	$(PIP) install --no-deps -r requirements-nodeps.txt
 	$(PY) dev/install_detectron2.py
 	touch $@
 

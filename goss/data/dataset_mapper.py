@@ -74,7 +74,13 @@ class GOSSDatasetMapper:
             ]
             if cfg.INPUT.CROP.ENABLED:
                 augs.append(T.RandomCrop(cfg.INPUT.CROP.TYPE, cfg.INPUT.CROP.SIZE))
-            augs.append(T.RandomFlip())
+            if cfg.INPUT.RANDOM_FLIP != "none":
+                augs.append(
+                    T.RandomFlip(
+                        horizontal=cfg.INPUT.RANDOM_FLIP == "horizontal",
+                        vertical=cfg.INPUT.RANDOM_FLIP == "vertical",
+                    )
+                )
         else:
             augs = [T.ResizeShortestEdge(cfg.INPUT.MIN_SIZE_TEST, cfg.INPUT.MAX_SIZE_TEST)]
         return {

@@ -32,6 +32,9 @@ class GOSSSemSegHead(DeepLabV3PlusHead):
         ret = super().from_config(cfg, input_shape)
         ret["num_classes"] = num_semantic_outputs(cfg)
         ret["loss_type"] = "cross_entropy"
+        # Global image pooling in ASPP at any input size (as the reference), not a pooling
+        # kernel fixed by the training crop.
+        ret["train_size"] = None
         return ret
 
     def forward(self, features, targets=None):
