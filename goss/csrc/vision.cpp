@@ -35,5 +35,9 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
 }
 
 TORCH_LIBRARY(goss, m) {
-  // Op schemas are added here as ops arrive, e.g. m.def("super_bpd(Tensor angles, ...) -> ...").
+  // Super-BPD post-processing (goss/csrc/super_bpd): angles float32 [H, W] in [0, 2pi), thresholds
+  // in degrees -> (roots, before_dilation, after_dilation, labels), int32 [H, W] each.
+  m.def(
+      "super_bpd(Tensor angles, float theta_a, float theta_l, float theta_s, float s_o, "
+      "bool reference_quirks) -> (Tensor, Tensor, Tensor, Tensor)");
 }

@@ -1,4 +1,6 @@
 """Python faces of GOSS's compiled ops."""
-from .ext import load_ops, ops_available
 
-__all__ = ["load_ops", "ops_available"]
+from .ext import load_ops, ops_available
+from .super_bpd import flux_to_angles, super_bpd
+
+__all__ = ["load_ops", "ops_available", "super_bpd", "flux_to_angles"]

@@ -1,0 +1,94 @@
+// Super-BPD post-processing (Wan et al., CVPR 2020), following spec/super_bpd.md section 3.
+//
+// torch.ops.goss.super_bpd(angles float32 [H, W], theta_a, theta_l, theta_s, s_o, reference_quirks)
+//   -> (roots, before_dilation, after_dilation, labels), all int32 [H, W] on the input's device.
+// Labels are 1 + the minimum raster index of each region (the reference's convention).
+//
+// The pixel stages (parents, union-find, root merging, boundary pairs) run on the input's device;
+// the region-graph stage (edge accumulation, classification, greedy merge) is shared CPU code.
+#pragma once
+
+#include <torch/types.h>
+
+#include <cmath>
+#include <cstdint>
+#include <tuple>
+#include <vector>
+
+namespace goss {
+namespace super_bpd {
+
+// The reference's PI literal (bpd_cuda.cpp l.7), used for every degree -> radian conversion.
+constexpr double kPi = 3.14159265;
+// Hard-coded sizes of the reference: root-merge radius, parent walk length, area classes.
+constexpr int kRootRadius = 3;
+constexpr int kWalkSteps = 3;
+constexpr int64_t kTinyArea = 250;
+constexpr int64_t kLargeArea = 1500;
+
+struct Params {
+  double theta_a;
+  double theta_l;
+  double theta_s;
+  double s_o;
+  bool reference_quirks;
+};
+
+// Boundary pairs of the region adjacency graph in raster order (right pair, then bottom pair, of
+// every pixel): node ids with i < j and the circular angle difference at the 3rd ancestors.
+struct BoundaryPairs {
+  std::vector<int32_t> i;
+  std::vector<int32_t> j;
+  std::vector<float> diff;
+};
+
+// Circular difference of two angles in [0, pi] (the reference's circdiff, in double).
+inline double circdiff(float a, float b) {
+  double d = std::fabs(a - b);
+  return d > kPi ? 2.0 * kPi - d : d;
+}
+
+// The 8 parent directions (drow, dcol); index k points at angle k*pi/4 (0 = down).
+constexpr int kDirRow[8] = {1, 1, 0, -1, -1, -1, 0, 1};
+constexpr int kDirCol[8] = {0, 1, 1, 1, 0, -1, -1, -1};
+
+// Quantised direction bin of an angle in [0, 2pi): floor((theta + pi/8) / (pi/4)) mod 8.
+inline int direction_bin(float theta) {
+  int k = static_cast<int>((static_cast<double>(theta) + kPi / 8.0) / (kPi / 4.0));
+  return k >= 8 ? k - 8 : k;
+}
+
+// Shared CPU region-graph stage. Given the boundary pairs (in raster order) and the area of each of
+// the n_nodes after-dilation super-BPDs (node k = k-th region in raster order of first pixel),
+// returns for every node the node id of the first node (minimum id) of its final region.
+std::vector<int32_t> merge_region_graph(
+    const int32_t* pair_i,
+    const int32_t* pair_j,
+    const float* pair_diff,
+    int64_t n_pairs,
+    const std::vector<int64_t>& areas,
+    const Params& params);
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> super_bpd_cpu(
+    const at::Tensor& angles,
+    double theta_a,
+    double theta_l,
+    double theta_s,
+    double s_o,
+    bool reference_quirks);
+
+#if defined(WITH_CUDA)
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> super_bpd_cuda(
+    const at::Tensor& angles,
+    double theta_a,
+    double theta_l,
+    double theta_s,
+    double s_o,
+    bool reference_quirks);
+#endif
+
+// Argument checks shared by both devices (TORCH_CHECK, i.e. RuntimeError from the op).
+void check_inputs(const at::Tensor& angles, const Params& params);
+
+}  // namespace super_bpd
+}  // namespace goss
