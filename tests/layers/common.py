@@ -1,0 +1,41 @@
+"""Helpers shared by the Super-BPD tests: skip without goss._C, field builders, partition checks."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from goss.layers import ops_available
+
+requires_ops = pytest.mark.skipif(not ops_available(), reason="goss._C is not built")
+
+
+def deg_field(degrees):
+    """float32 radians [H, W] tensor from an array of degrees (as the spec's test vectors)."""
+    return torch.from_numpy(np.radians(np.asarray(degrees, np.float64)).astype(np.float32))
+
+
+def smooth_random_angles(h, w, seed, blur=2):
+    """Angles of a blurred random Voronoi-like flux, float32 [H, W] in [0, 2*pi)."""
+    rng = np.random.default_rng(seed)
+    flux = rng.normal(size=(2, h, w))
+    for _ in range(blur):
+        flux = (flux + np.roll(flux, 1, 1) + np.roll(flux, 1, 2) + np.roll(flux, -1, 1)) / 4
+    angles = np.arctan2(flux[1], flux[0]).astype(np.float32)
+    angles[angles < 0] += np.float32(2 * math.pi)
+    angles[angles >= np.float32(2 * math.pi)] = 0
+    return torch.from_numpy(angles)
+
+
+def partition(labels):
+    """Canonical form of a label map: each pixel's region id by first occurrence."""
+    _, first, inverse = np.unique(np.asarray(labels).ravel(), return_index=True, return_inverse=True)
+    order = np.argsort(np.argsort(first))
+    return order[inverse].reshape(np.asarray(labels).shape)
+
+
+def refines(fine, coarse):
+    """Whether every region of `fine` lies inside one region of `coarse`."""
+    fine, coarse = np.asarray(fine).ravel(), np.asarray(coarse).ravel()
+    pairs = np.unique(np.stack([fine, coarse], 1), axis=0)
+    return len(np.unique(pairs[:, 0])) == len(pairs)

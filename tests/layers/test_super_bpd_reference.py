@@ -1,0 +1,39 @@
+"""Parity of the compiled op with the slow pure-Python reference on small random fields."""
+import numpy as np
+import pytest
+import torch
+
+from goss.layers import super_bpd
+
+from .common import deg_field, requires_ops, smooth_random_angles
+from .superbpd_reference import reference_super_bpd
+
+pytestmark = requires_ops
+
+
+def _check_parity(angles, quirks, **params):
+    ours = super_bpd(angles, reference_quirks=quirks, return_intermediates=True, **params)
+    ref = reference_super_bpd(angles.numpy(), quirks=quirks, **params)
+    for key in ("roots", "before_dilation", "after_dilation", "labels"):
+        np.testing.assert_array_equal(ours[key].numpy(), ref[key], err_msg=key)
+
+
+@pytest.mark.parametrize("quirks", [False, True])
+@pytest.mark.parametrize("seed", range(6))
+def test_parity_random_smooth_fields(seed, quirks):
+    h, w = [(24, 31), (40, 40), (17, 53), (48, 36), (33, 29), (45, 45)][seed]
+    _check_parity(smooth_random_angles(h, w, seed, blur=3 + seed % 3), quirks)
+
+
+@pytest.mark.parametrize("quirks", [False, True])
+def test_parity_other_thresholds(quirks):
+    angles = smooth_random_angles(40, 44, 11, blur=4)
+    _check_parity(angles, quirks, theta_a=60.0, theta_l=100.0, theta_s=80.0, s_o=20.0)
+
+
+@pytest.mark.parametrize("quirks", [False, True])
+def test_parity_piecewise_constant(quirks):
+    rng = np.random.default_rng(3)
+    blocks = rng.choice([0, 45, 90, 135, 180, 225, 270, 315], size=(6, 6)) + rng.uniform(-10, 10)
+    field = np.kron(blocks, np.ones((7, 8))) % 360
+    _check_parity(deg_field(field), quirks)
