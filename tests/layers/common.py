@@ -39,3 +39,26 @@ def refines(fine, coarse):
     fine, coarse = np.asarray(fine).ravel(), np.asarray(coarse).ravel()
     pairs = np.unique(np.stack([fine, coarse], 1), axis=0)
     return len(np.unique(pairs[:, 0])) == len(pairs)
+
+
+def voronoi_labels(h, w, n_regions, seed):
+    """int64 [H, W] label map of a random Voronoi partition with n_regions cells."""
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform([0, 0], [h, w], size=(n_regions, 2))
+    rows, cols = np.mgrid[:h, :w]
+    dist = (rows[..., None] - centres[:, 0]) ** 2 + (cols[..., None] - centres[:, 1]) ** 2
+    return dist.argmin(-1)
+
+
+def noisy_gt_angles(h, w, n_regions, seed, noise=0.3):
+    """Angles [H, W] of the exact BPD field of a Voronoi map, plus Gaussian noise, box-blurred."""
+    from goss.data.bpd_targets import compute_bpd_targets
+
+    field, _ = compute_bpd_targets(voronoi_labels(h, w, n_regions, seed))
+    field = field / np.linalg.norm(field, axis=0, keepdims=True)
+    field = field + np.random.default_rng(seed + 1).normal(scale=noise, size=field.shape)
+    field = (field + np.roll(field, 1, 1) + np.roll(field, 1, 2)) / 3
+    angles = np.arctan2(field[1], field[0]).astype(np.float32)
+    angles[angles < 0] += np.float32(2 * math.pi)
+    angles[angles >= np.float32(2 * math.pi)] = 0
+    return torch.from_numpy(angles)

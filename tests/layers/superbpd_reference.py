@@ -60,16 +60,19 @@ def reference_super_bpd(angles, theta_a=45.0, theta_l=116.0, theta_s=68.0, s_o=5
     for p in range(P):
         uf.union(p, parent[p])
     before = np.array([uf.find(p) + 1 for p in range(P)], np.int32)
-    root_list = [p for p in range(P) if roots[p]]
-    for p in root_list:
-        for q in root_list:
-            if abs(p // W - q // W) <= 3 and abs(p % W - q % W) <= 3:
-                uf.union(p, q)
+    for p in range(P):
+        h, w = divmod(p, W)
+        for qh in range(max(0, h - 3), min(H, h + 4)):
+            for qw in range(max(0, w - 3), min(W, w + 4)):
+                if roots[p] and roots[qh * W + qw]:
+                    uf.union(p, qh * W + qw)
     after = np.array([uf.find(p) + 1 for p in range(P)], np.int32)
 
     reps = sorted(set(after.tolist()))
     node_of = {lab: k for k, lab in enumerate(reps)}
-    area = [int((after == lab).sum()) for lab in reps]
+    area = [0] * len(reps)
+    for lab in after.tolist():
+        area[node_of[lab]] += 1
 
     def walk(p):
         for _ in range(3):
