@@ -1,1 +1,15 @@
-"""GOSS modeling."""
+"""GOSS models: registered with Detectron2's registries on import."""
+from .backbone import MobileNetV2Backbone, build_mobilenet_v2_backbone
+from .bpd_head import BPD_HEAD_REGISTRY, BPDHead, build_bpd_head
+from .meta_arch import GOSS
+from .sem_seg_head import GOSSSemSegHead
+
+__all__ = [
+    "BPD_HEAD_REGISTRY",
+    "BPDHead",
+    "GOSS",
+    "GOSSSemSegHead",
+    "MobileNetV2Backbone",
+    "build_bpd_head",
+    "build_mobilenet_v2_backbone",
+]
