@@ -15,6 +15,12 @@
 #include <tuple>
 #include <vector>
 
+#if defined(__CUDACC__)
+#define GOSS_HOST_DEVICE __host__ __device__
+#else
+#define GOSS_HOST_DEVICE
+#endif
+
 namespace goss {
 namespace super_bpd {
 
@@ -43,8 +49,9 @@ struct BoundaryPairs {
 };
 
 // Circular difference of two angles in [0, pi] (the reference's circdiff, in double).
-inline double circdiff(float a, float b) {
-  double d = std::fabs(a - b);
+// The float difference is rounded to float first, as in the reference.
+GOSS_HOST_DEVICE inline double circdiff(float a, float b) {
+  const double d = fabsf(a - b);
   return d > kPi ? 2.0 * kPi - d : d;
 }
 
@@ -53,7 +60,7 @@ constexpr int kDirRow[8] = {1, 1, 0, -1, -1, -1, 0, 1};
 constexpr int kDirCol[8] = {0, 1, 1, 1, 0, -1, -1, -1};
 
 // Quantised direction bin of an angle in [0, 2pi): floor((theta + pi/8) / (pi/4)) mod 8.
-inline int direction_bin(float theta) {
+GOSS_HOST_DEVICE inline int direction_bin(float theta) {
   int k = static_cast<int>((static_cast<double>(theta) + kPi / 8.0) / (kPi / 4.0));
   return k >= 8 ? k - 8 : k;
 }
