@@ -44,3 +44,84 @@ def get_goss_cfg(
     cfg.MODEL.CONTRASTIVE.ENABLED = contrastive
     cfg.MODEL.CONTRASTIVE.MIN_PIXELS = 2
     return cfg
+
+
+def load_tool(name):
+    """Import ``tools/<name>.py`` as a module (tools are scripts, not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        f"goss_tools_{name}", REPO / "tools" / f"{name}.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_tiny_goss_dataset(root, name, num_images=2, size=(64, 64), num_known=3):
+    """
+    Write a tiny GOSS dataset (images, train-id semantic PNGs, GOSS panoptic PNGs) under ``root``
+    and register it as ``name`` with GOSS metadata. Known classes 0..N-1 fill rectangles; class N
+    (unknown) appears as two touching squares in every image.
+
+    Returns:
+        list[dict]: the dataset dicts.
+    """
+    import numpy as np
+    from PIL import Image
+
+    from detectron2.data import DatasetCatalog, MetadataCatalog
+
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    rng = np.random.RandomState(0)
+    records = []
+    h, w = size
+    for i in range(num_images):
+        sem = np.zeros(size, dtype=np.uint8)
+        sem[:, w // 3 :] = 1
+        sem[h // 2 :, : w // 3] = 2 % num_known
+        pan = sem.astype(np.int64) + 1  # segment id = class + 1 for known classes
+        segments = [
+            {"id": c + 1, "category_id": c, "area": int((sem == c).sum()), "iscrowd": 0}
+            for c in np.unique(sem)
+        ]
+        for k, (y, x) in enumerate([(8, 30), (8, 42)]):  # two touching unknown squares
+            pan[y : y + 12, x : x + 12] = 100 + k
+            segments.append({"id": 100 + k, "category_id": num_known, "area": 0, "iscrowd": 0})
+        for s in segments:
+            s["area"] = int((pan == s["id"]).sum())
+        sem_train = sem.copy()
+        sem_train[pan >= 100] = 255
+        image = (
+            rng.randint(0, 40, size=(h, w, 3))
+            + (sem[..., None] * 60)
+            + (pan[..., None] >= 100) * 120
+        )
+        paths = {k: root / f"{i:03d}_{k}.png" for k in ("image", "sem", "pan")}
+        Image.fromarray(image.clip(0, 255).astype(np.uint8)).save(paths["image"])
+        Image.fromarray(sem_train).save(paths["sem"])
+        rgb = np.stack([pan % 256, pan // 256 % 256, pan // 65536], -1).astype(np.uint8)
+        Image.fromarray(rgb).save(paths["pan"])
+        records.append(
+            {
+                "file_name": str(paths["image"]),
+                "image_id": i,
+                "height": h,
+                "width": w,
+                "sem_seg_file_name": str(paths["sem"]),
+                "pan_seg_file_name": str(paths["pan"]),
+                "segments_info": segments,
+            }
+        )
+    if name not in DatasetCatalog.list():
+        DatasetCatalog.register(name, lambda: [dict(r) for r in records])
+        MetadataCatalog.get(name).set(
+            stuff_classes=[f"class{c}" for c in range(num_known)] + ["unknown"],
+            stuff_colors=[[40 * c, 80, 200 - 40 * c] for c in range(num_known + 1)],
+            ignore_label=255,
+            label_divisor=1000,
+            evaluator_type="goss",
+            num_known_classes=num_known,
+        )
+    return records

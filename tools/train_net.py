@@ -26,7 +26,8 @@ from detectron2.data import (
 from detectron2.engine import DefaultTrainer, default_argument_parser, default_setup, launch
 from detectron2.evaluation import DatasetEvaluators, verify_results
 from detectron2.projects.deeplab import build_lr_scheduler
-from detectron2.solver import get_default_optimizer_params, maybe_add_gradient_clipping
+from detectron2.solver import get_default_optimizer_params
+from detectron2.solver.build import maybe_add_gradient_clipping
 from detectron2.utils.logger import setup_logger
 from goss import add_goss_config
 from goss.data import GOSSDatasetMapper
@@ -35,6 +36,18 @@ from goss.evaluation import GQEvaluator
 
 class Trainer(DefaultTrainer):
     """DefaultTrainer with GOSS data, the GQ evaluator, Adam and the poly LR schedule."""
+
+    def state_dict(self):
+        # Detectron2 v0.6's DefaultTrainer checkpoints only hooks and the iteration, so a resumed
+        # run restarted Adam from scratch; later Detectron2 versions save the inner trainer too.
+        ret = super().state_dict()
+        ret["_trainer"] = self._trainer.state_dict()
+        return ret
+
+    def load_state_dict(self, state_dict):
+        super().load_state_dict(state_dict)
+        if "_trainer" in state_dict:
+            self._trainer.load_state_dict(state_dict["_trainer"])
 
     @classmethod
     def build_evaluator(cls, cfg, dataset_name, output_folder=None):

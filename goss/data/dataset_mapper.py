@@ -101,7 +101,7 @@ class GOSSDatasetMapper:
     def _small_classes(self, sem_seg):
         if self.small_segment_area <= 0:
             return []
-        areas = np.bincount(sem_seg[sem_seg != self.ignore_label].ravel())
+        areas = np.bincount(sem_seg[sem_seg != self.ignore_label].ravel().astype(np.int64))
         return [c for c, a in enumerate(areas) if 0 < a < self.small_segment_area]
 
     def __call__(self, dataset_dict):
@@ -119,7 +119,10 @@ class GOSSDatasetMapper:
             path = dataset_dict.get("sem_seg_file_name")
             if path is None:
                 raise ValueError(f"{dataset_dict['file_name']}: no sem_seg_file_name to train on")
-            sem_seg = _read_image(path, "L").astype(np.int64)
+            sem_seg = _read_image(path, None)
+            if sem_seg.ndim != 2:
+                raise ValueError(f"{path}: a semantic label PNG must be single-channel")
+            sem_seg = sem_seg.astype(np.uint8)  # uint8 keeps Detectron2's PIL resize path
             if sem_seg.shape != image.shape[:2]:
                 raise ValueError(
                     f"{path}: label size {sem_seg.shape} != image size {image.shape[:2]} "
