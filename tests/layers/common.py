@@ -1,4 +1,5 @@
 """Helpers shared by the Super-BPD tests: skip without goss._C, field builders, partition checks."""
+
 import math
 
 import numpy as np
@@ -29,7 +30,9 @@ def smooth_random_angles(h, w, seed, blur=2):
 
 def partition(labels):
     """Canonical form of a label map: each pixel's region id by first occurrence."""
-    _, first, inverse = np.unique(np.asarray(labels).ravel(), return_index=True, return_inverse=True)
+    _, first, inverse = np.unique(
+        np.asarray(labels).ravel(), return_index=True, return_inverse=True
+    )
     order = np.argsort(np.argsort(first))
     return order[inverse].reshape(np.asarray(labels).shape)
 

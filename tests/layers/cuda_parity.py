@@ -6,10 +6,12 @@ runs on a GPU machine that has torch but not Detectron2):
 
 The pytest face is ``test_super_bpd_cuda.py``.
 """
+
 import glob
 import importlib.util
 import json
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -17,7 +19,11 @@ import numpy as np
 import torch
 
 REPO = Path(__file__).resolve().parents[2]
-DEMO = REPO / ".." / "shared" / "data" / "superbpd_demo" / "2009_004607.mat"
+DEMO = Path(
+    os.environ.get(
+        "GOSS_SUPERBPD_DEMO", REPO / ".." / "shared" / "data" / "superbpd_demo" / "2009_004607.mat"
+    )
+)
 OUTPUTS = ("roots", "before_dilation", "after_dilation", "labels")
 
 

@@ -1,4 +1,5 @@
 """Hand-made angle fields with known Super-BPD outputs (spec/super_bpd.md section 6.2)."""
+
 import numpy as np
 import pytest
 

@@ -1,4 +1,5 @@
 """CPU/CUDA parity of the Super-BPD op (skips without a GPU or a CUDA build of goss._C)."""
+
 import pytest
 import torch
 

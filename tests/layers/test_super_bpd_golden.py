@@ -1,4 +1,5 @@
 """The authors' demo (spec/super_bpd.md section 6.1): all four outputs match the shipped PNGs."""
+
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +46,10 @@ def demo():
 
 def test_demo_matches_pngs_with_reference_quirks(demo):
     flux, pngs = demo
-    out = {k: v.numpy() for k, v in super_bpd(flux, reference_quirks=True, return_intermediates=True).items()}
+    out = {
+        k: v.numpy()
+        for k, v in super_bpd(flux, reference_quirks=True, return_intermediates=True).items()
+    }
     np.testing.assert_array_equal(out["roots"].astype(np.uint8) * 255, pngs["roots"])
     for key in PNGS:
         np.testing.assert_array_equal(label2color(out[key]), pngs[key], err_msg=key)

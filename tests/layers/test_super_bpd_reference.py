@@ -1,4 +1,5 @@
 """Parity of the compiled op with the slow pure-Python reference on small random fields."""
+
 import numpy as np
 import pytest
 import torch
