@@ -2,6 +2,7 @@
 Super-BPD ground truth (Wan et al., CVPR 2020): the boundary-to-pixel direction (BPD) field of a
 train-id label map and its class-balancing weights (spec/super_bpd.md section 1).
 """
+
 import numpy as np
 from scipy import ndimage
 

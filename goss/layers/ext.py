@@ -4,6 +4,7 @@ Loading of the compiled extension ``goss._C``.
 ``import goss`` never needs the extension: each op's Python face calls :func:`load_ops` when it is
 used, which raises a ``RuntimeError`` explaining how to build the extension if it is missing.
 """
+
 import importlib
 
 __all__ = ["load_ops", "ops_available"]

@@ -1,4 +1,5 @@
 """The Super-BPD training loss (spec/super_bpd.md section 1.4, goss_reference.md section 4.2)."""
+
 import torch
 
 __all__ = ["bpd_loss"]
