@@ -3,7 +3,7 @@ The two shims Detectron2 v0.6 needs on this project's pinned stack (design.md se
 
 1. ``detectron2._C`` missing: the ``pb1-detectron2`` sdist installs without its compiled
    extension, yet ``detectron2.layers.deform_conv`` (and a few other modules) import ``_C`` at
-   import time. We register a placeholder module whose attributes raise a ``RuntimeError`` that
+   import time. We attach to the ``detectron2`` package a placeholder module whose attributes raise a ``RuntimeError`` that
    names the compiled op and says why it is missing. GOSS uses none of these ops (deformable
    conv, rotated boxes, fast COCO eval).
 2. Pillow >= 10 removed ``Image.LINEAR``, which v0.6 uses as a default argument at import time.
@@ -41,19 +41,19 @@ class MissingDetectron2Ops(types.ModuleType):
 
 
 def _shim_missing_detectron2_ops():
-    """Register the placeholder if ``detectron2._C`` cannot be imported. Returns True if applied."""
-    if "detectron2._C" in sys.modules:
-        return isinstance(sys.modules["detectron2._C"], MissingDetectron2Ops)
+    """Attach the placeholder if ``detectron2._C`` cannot be imported. Returns True if applied."""
+    import detectron2
+
     try:
         importlib.import_module("detectron2._C")
         return False
     except ImportError:
         pass
-    placeholder = MissingDetectron2Ops()
-    sys.modules["detectron2._C"] = placeholder
-    import detectron2
-
-    detectron2._C = placeholder
+    # Only `from detectron2 import _C` (what the v0.6 layers do) sees the placeholder: it is not
+    # put in sys.modules, so `import detectron2._C` still fails and Detectron2's environment
+    # report (collect_env) correctly says the extension is not built.
+    if not isinstance(getattr(detectron2, "_C", None), MissingDetectron2Ops):
+        detectron2._C = MissingDetectron2Ops()
     return True
 
 

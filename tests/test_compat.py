@@ -34,6 +34,15 @@ def test_pil_linear_alias():
     assert Image.LINEAR == Image.BILINEAR
 
 
+def test_environment_report_says_extension_missing():
+    from detectron2 import _C
+    from detectron2.utils.collect_env import collect_env_info
+
+    if not isinstance(_C, compat.MissingDetectron2Ops):
+        pytest.skip("a full Detectron2 build is installed")
+    assert "detectron2._C" in collect_env_info()
+
+
 def test_shims_are_noops_with_full_build(monkeypatch):
     fake_full_build = types.ModuleType("detectron2._C")
     monkeypatch.setitem(sys.modules, "detectron2._C", fake_full_build)
