@@ -4,7 +4,7 @@ import argparse
 import logging
 import os
 
-__all__ = ["base_parser", "setup_logging", "default_root"]
+__all__ = ["base_parser", "default_root", "paired_samples", "setup_logging"]
 
 
 def default_root():
@@ -28,3 +28,35 @@ def base_parser(description):
 
 def setup_logging():
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+
+def paired_samples(image_dir, label_dir, label_name, image_exts=(".jpg", ".jpeg", ".png")):
+    """
+    One :class:`~goss.data.builder.Sample` per image in ``image_dir`` (sorted), with its label
+    ``label_dir/label_name(stem)``.
+
+    Args:
+        image_dir (str): the images.
+        label_dir (str): the source label PNGs.
+        label_name (callable): image stem -> label file name.
+        image_exts (tuple[str]): image extensions (lower case).
+    Raises:
+        FileNotFoundError: a directory or an image's label is missing.
+    """
+    from .builder import Sample
+
+    for d in (image_dir, label_dir):
+        if not os.path.isdir(d):
+            raise FileNotFoundError(f"{d}: directory not found")
+    samples = []
+    for name in sorted(os.listdir(image_dir)):
+        stem, ext = os.path.splitext(name)
+        if ext.lower() not in image_exts:
+            continue
+        label = os.path.join(label_dir, label_name(stem))
+        if not os.path.isfile(label):
+            raise FileNotFoundError(f"{label}: label of {os.path.join(image_dir, name)} not found")
+        samples.append(Sample(stem, os.path.join(image_dir, name), label))
+    if not samples:
+        raise FileNotFoundError(f"{image_dir}: no images ({', '.join(image_exts)})")
+    return samples
