@@ -1,0 +1,74 @@
+#!/usr/bin/env python
+"""
+Build Cityscapes-GOSS (Manual-16/3: unknown car, truck, bus; Manual-13/6: also building, traffic
+sign, vegetation) from Cityscapes ``leftImg8bit/{train,val}/<city>/*_leftImg8bit.png`` and
+``gtFine/{train,val}/<city>/*_gtFine_labelIds.png``, via the 19 train classes, into
+<output>/cityscapes_goss_{16_3,13_6}/{train,val}. All images are kept (paper: 2975 / 500);
+unknown pixels are void (255) in the semantic maps.
+"""
+
+import json
+import os
+
+from goss.data.builder import Sample, build_split
+from goss.data.builder_cli import base_parser, setup_logging
+from goss.data.datasets.builtin_meta import split_metadata, split_spec
+
+IMAGE_SUFFIX, LABEL_SUFFIX = "_leftImg8bit.png", "_gtFine_labelIds.png"
+EXPECTED = {"train": 2975, "val": 500}
+
+
+def cityscapes_samples(root, subset):
+    """Samples of ``subset`` (sorted by city, then file); a missing label is an error."""
+    image_dir = os.path.join(root, "leftImg8bit", subset)
+    label_dir = os.path.join(root, "gtFine", subset)
+    for d in (image_dir, label_dir):
+        if not os.path.isdir(d):
+            raise FileNotFoundError(f"{d}: directory not found")
+    samples = []
+    for city in sorted(os.listdir(image_dir)):
+        for name in sorted(os.listdir(os.path.join(image_dir, city))):
+            if not name.endswith(IMAGE_SUFFIX):
+                continue
+            stem = name[: -len(IMAGE_SUFFIX)]
+            label = os.path.join(label_dir, city, stem + LABEL_SUFFIX)
+            if not os.path.isfile(label):
+                raise FileNotFoundError(f"{label}: label of {name} not found")
+            samples.append(Sample(stem, os.path.join(image_dir, city, name), label))
+    if not samples:
+        raise FileNotFoundError(f"{image_dir}: no *{IMAGE_SUFFIX} images")
+    return samples
+
+
+def main(argv=None):
+    parser = base_parser(__doc__)
+    parser.add_argument("--cityscapes-root", required=True)
+    parser.add_argument("--splits", nargs="+", default=["16_3", "13_6"], choices=["16_3", "13_6"])
+    parser.add_argument("--subsets", nargs="+", default=["train", "val"], choices=["train", "val"])
+    parser.add_argument("--min-unknown-area", type=int, default=0)
+    parser.add_argument("--image-mode", choices=("symlink", "copy"), default="symlink")
+    args = parser.parse_args(argv)
+    setup_logging()
+    summary = {}
+    for subset in args.subsets:
+        samples = cityscapes_samples(args.cityscapes_root, subset)
+        for key in args.splits:
+            goss_split = f"cityscapes_goss_{key}"
+            manifest = build_split(
+                samples,
+                split_spec(goss_split, subset, args.min_unknown_area),
+                os.path.join(args.output, goss_split, subset),
+                workers=args.workers,
+                image_mode=args.image_mode,
+                colors=split_metadata(goss_split)["stuff_colors"],
+                progress=not args.no_progress,
+            )
+            summary.setdefault(goss_split, {})[subset] = {
+                "kept": manifest["num_kept"],
+                "paper": EXPECTED[subset],
+            }
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
