@@ -45,6 +45,7 @@ logger = logging.getLogger(__name__)
 
 BUILDER_VERSION = "goss-builder-1"
 IMAGE_MODES = ("symlink", "copy")
+_LUTS = {}  # per-process cache: spec fingerprint -> lookup table
 
 
 @dataclasses.dataclass(frozen=True)
@@ -176,9 +177,6 @@ def _process(args):
         rec.update(files=rel, segments_info=conv["segments_info"])
     atomic_write_json(paths["record"], rec)
     return rec
-
-
-_LUTS = {}
 
 
 def _manifest(spec, records, fingerprint):

@@ -17,7 +17,7 @@ import io
 import json
 import os
 import tempfile
-from typing import Dict, List, Optional, Sequence
+from typing import Optional
 
 import cv2
 import numpy as np
@@ -32,6 +32,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_json",
     "encode_png",
+    "image_size",
 ]
 
 IGNORE_LABEL = 255
@@ -230,14 +231,3 @@ def atomic_write_bytes(path, data: bytes):
 
 def atomic_write_json(path, obj):
     atomic_write_bytes(path, json.dumps(obj, sort_keys=True).encode())
-
-
-def pixel_total(record: Dict) -> int:
-    """Known + unknown + void pixels of a per-image record (equals height * width)."""
-    return (
-        sum(record["known_pixels"]) + sum(record["unknown_pixels"].values()) + record["void_pixels"]
-    )
-
-
-def unique_sorted(values: Sequence[int]) -> List[int]:
-    return sorted({int(v) for v in values})
