@@ -10,9 +10,8 @@ unknown pixels are void (255) in the semantic maps.
 import json
 import os
 
-from goss.data.builder import Sample, build_split
-from goss.data.builder_cli import base_parser, setup_logging
-from goss.data.datasets.builtin_meta import split_metadata, split_spec
+from goss.data.builder import Sample
+from goss.data.builder_cli import base_parser, build_subset, setup_logging
 
 IMAGE_SUFFIX, LABEL_SUFFIX = "_leftImg8bit.png", "_gtFine_labelIds.png"
 EXPECTED = {"train": 2975, "val": 500}
@@ -45,8 +44,6 @@ def main(argv=None):
     parser.add_argument("--cityscapes-root", required=True)
     parser.add_argument("--splits", nargs="+", default=["16_3", "13_6"], choices=["16_3", "13_6"])
     parser.add_argument("--subsets", nargs="+", default=["train", "val"], choices=["train", "val"])
-    parser.add_argument("--min-unknown-area", type=int, default=0)
-    parser.add_argument("--image-mode", choices=("symlink", "copy"), default="symlink")
     args = parser.parse_args(argv)
     setup_logging()
     summary = {}
@@ -54,15 +51,7 @@ def main(argv=None):
         samples = cityscapes_samples(args.cityscapes_root, subset)
         for key in args.splits:
             goss_split = f"cityscapes_goss_{key}"
-            manifest = build_split(
-                samples,
-                split_spec(goss_split, subset, args.min_unknown_area),
-                os.path.join(args.output, goss_split, subset),
-                workers=args.workers,
-                image_mode=args.image_mode,
-                colors=split_metadata(goss_split)["stuff_colors"],
-                progress=not args.no_progress,
-            )
+            manifest = build_subset(args, goss_split, subset, samples)
             summary.setdefault(goss_split, {})[subset] = {
                 "kept": manifest["num_kept"],
                 "paper": EXPECTED[subset],

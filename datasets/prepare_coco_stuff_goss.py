@@ -10,9 +10,7 @@ no unknown pixel; test images: val2017 images with at least one unknown pixel.
 import json
 import os
 
-from goss.data.builder import build_split
-from goss.data.builder_cli import base_parser, paired_samples, setup_logging
-from goss.data.datasets.builtin_meta import split_metadata, split_spec
+from goss.data.builder_cli import base_parser, build_subset, paired_samples, setup_logging
 
 # paper Table 2 (train, val)
 PAPER_COUNTS = {"voc": (21711, 4080), "manual": (17293, 4264), "random": (18707, 4156)}
@@ -30,8 +28,6 @@ def main(argv=None):
     )
     parser.add_argument("--splits", nargs="+", default=list(PAPER_COUNTS), choices=PAPER_COUNTS)
     parser.add_argument("--subsets", nargs="+", default=["train", "val"], choices=["train", "val"])
-    parser.add_argument("--min-unknown-area", type=int, default=0)
-    parser.add_argument("--image-mode", choices=("symlink", "copy"), default="symlink")
     args = parser.parse_args(argv)
     setup_logging()
     maps = args.stuffthingmaps or os.path.join(args.coco_root, "stuffthingmaps_trainval2017")
@@ -44,15 +40,7 @@ def main(argv=None):
         )
         for key in args.splits:
             goss_split = f"coco_stuff_goss_{key}"
-            manifest = build_split(
-                samples,
-                split_spec(goss_split, subset, args.min_unknown_area),
-                os.path.join(args.output, goss_split, subset),
-                workers=args.workers,
-                image_mode=args.image_mode,
-                colors=split_metadata(goss_split)["stuff_colors"],
-                progress=not args.no_progress,
-            )
+            manifest = build_subset(args, goss_split, subset, samples)
             summary.setdefault(goss_split, {})[subset] = {
                 "kept": manifest["num_kept"],
                 "dropped": manifest["num_dropped"],

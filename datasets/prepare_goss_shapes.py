@@ -9,7 +9,7 @@ from goss.data.shapes import DEFAULTS, build_goss_shapes
 
 
 def main(argv=None):
-    parser = base_parser(__doc__)
+    parser = base_parser(__doc__, real_data=False)
     parser.add_argument("--num-train", type=int, default=DEFAULTS["num_train"])
     parser.add_argument("--num-val", type=int, default=DEFAULTS["num_val"])
     parser.add_argument("--image-size", type=int, default=DEFAULTS["image_size"])

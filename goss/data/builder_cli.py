@@ -4,7 +4,7 @@ import argparse
 import logging
 import os
 
-__all__ = ["base_parser", "default_root", "paired_samples", "setup_logging"]
+__all__ = ["base_parser", "build_subset", "default_root", "paired_samples", "setup_logging"]
 
 
 def default_root():
@@ -12,8 +12,11 @@ def default_root():
     return os.path.expanduser(os.getenv("DETECTRON2_DATASETS", "datasets"))
 
 
-def base_parser(description):
-    """``--output`` (datasets root), ``--workers``, ``--no-progress``."""
+def base_parser(description, real_data=True):
+    """
+    ``--output`` (datasets root), ``--workers``, ``--no-progress`` and, with ``real_data``,
+    ``--min-unknown-area`` and ``--image-mode``.
+    """
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument(
         "--output",
@@ -23,7 +26,31 @@ def base_parser(description):
     )
     parser.add_argument("--workers", type=int, default=2, help="worker processes")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    if real_data:
+        parser.add_argument(
+            "--min-unknown-area",
+            type=int,
+            default=0,
+            help="unknown components below this many pixels become void (default: keep all)",
+        )
+        parser.add_argument("--image-mode", choices=("symlink", "copy"), default="symlink")
     return parser
+
+
+def build_subset(args, goss_split, subset, samples):
+    """Build ``<args.output>/<goss_split>/<subset>`` from ``samples``; returns the manifest."""
+    from .builder import build_split
+    from .datasets.builtin_meta import split_metadata, split_spec
+
+    return build_split(
+        samples,
+        split_spec(goss_split, subset, args.min_unknown_area),
+        os.path.join(args.output, goss_split, subset),
+        workers=args.workers,
+        image_mode=args.image_mode,
+        colors=split_metadata(goss_split)["stuff_colors"],
+        progress=not args.no_progress,
+    )
 
 
 def setup_logging():
