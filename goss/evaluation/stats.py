@@ -1,0 +1,238 @@
+"""
+Per-image GQ statistics: panoptic-quality matching of one prediction against one ground truth.
+
+One joint histogram per image (``np.bincount`` over ``gt_index * K + pred_index`` after
+remapping segment ids to contiguous indices) gives every intersection, segment area and
+void overlap at once; matching then works on that small ``[Kg, Kp]`` matrix.
+
+Rules (design.md §5): same category and IoU strictly > 0.5; GT-void pixels are removed from the
+union; an unmatched prediction lying more than 50% on GT-void (plus same-category crowd GT) is
+not a false positive; predicted void is never a segment; crowd GT segments are never matched.
+"""
+
+import numpy as np
+
+__all__ = ["GQStats", "image_stats", "remap_ids", "segments_from_info"]
+
+
+class GQStats:
+    """
+    Additive per-category statistics (over images and processes).
+
+    Attributes:
+        tp, fp, fn (ndarray): int64 ``[C]`` counts per category.
+        iou (ndarray): float64 ``[C]`` sum of IoUs of the true positives.
+        confusion (ndarray): int64 ``[C, C + 1]`` pixel confusion ``[gt_category, pred_category]``
+            over GT-non-void pixels; the last column counts pixels predicted void.
+    """
+
+    def __init__(self, num_categories):
+        self.num_categories = int(num_categories)
+        c = self.num_categories
+        self.tp = np.zeros(c, dtype=np.int64)
+        self.fp = np.zeros(c, dtype=np.int64)
+        self.fn = np.zeros(c, dtype=np.int64)
+        self.iou = np.zeros(c, dtype=np.float64)
+        self.confusion = np.zeros((c, c + 1), dtype=np.int64)
+
+    def _check(self, other):
+        if not isinstance(other, GQStats) or other.num_categories != self.num_categories:
+            raise TypeError(f"cannot add {other!r} to GQStats with {self.num_categories} categories")
+
+    def __iadd__(self, other):
+        self._check(other)
+        self.tp += other.tp
+        self.fp += other.fp
+        self.fn += other.fn
+        self.iou += other.iou
+        self.confusion += other.confusion
+        return self
+
+    def __add__(self, other):
+        out = GQStats(self.num_categories)
+        out += self
+        out += other
+        return out
+
+    def __radd__(self, other):
+        # lets sum() start from 0
+        if other == 0:
+            return self + GQStats(self.num_categories)
+        return self.__add__(other)
+
+    def __eq__(self, other):
+        return (
+            isinstance(other, GQStats)
+            and other.num_categories == self.num_categories
+            and np.array_equal(self.tp, other.tp)
+            and np.array_equal(self.fp, other.fp)
+            and np.array_equal(self.fn, other.fn)
+            and np.allclose(self.iou, other.iou, rtol=0, atol=1e-9)
+            and np.array_equal(self.confusion, other.confusion)
+        )
+
+    def __repr__(self):
+        return (
+            f"GQStats(C={self.num_categories}, TP={self.tp.sum()}, FP={self.fp.sum()}, "
+            f"FN={self.fn.sum()}, IoU={self.iou.sum():.4f})"
+        )
+
+    def as_array(self):
+        """``[C, 4]`` float64: TP, FP, FN, IoU sum (for bootstrapping over images)."""
+        return np.stack([self.tp, self.fp, self.fn, self.iou], axis=1).astype(np.float64)
+
+
+def segments_from_info(segments_info, num_categories, where="segments_info"):
+    """
+    Args:
+        segments_info (list[dict]): ``id``, ``category_id`` and optionally ``iscrowd``.
+        num_categories (int): valid category ids are ``0..num_categories-1``.
+        where (str): names the image/file in error messages.
+    Returns:
+        ids (ndarray int64 [S]), categories (ndarray int64 [S]), crowd (ndarray bool [S]).
+    """
+    ids = np.array([int(s["id"]) for s in segments_info], dtype=np.int64)
+    cats = np.array([int(s["category_id"]) for s in segments_info], dtype=np.int64)
+    crowd = np.array([bool(s.get("iscrowd", 0)) for s in segments_info], dtype=bool)
+    bad = cats[(cats < 0) | (cats >= num_categories)]
+    if bad.size:
+        raise ValueError(
+            f"{where}: category id(s) {sorted(set(bad.tolist()))} outside 0..{num_categories - 1}"
+        )
+    if len(set(ids.tolist())) != len(ids):
+        raise ValueError(f"{where}: duplicate segment ids")
+    return ids, cats, crowd
+
+
+def remap_ids(id_map, keys, where="id map"):
+    """
+    Map every pixel id to its index in ``keys``, vectorised (no sort of the pixels).
+
+    Args:
+        id_map (ndarray): integer ``[H, W]`` ids.
+        keys (ndarray): int64 ``[K]`` distinct allowed ids.
+        where (str): names the image/file in error messages.
+    Returns:
+        ndarray int64 ``[H * W]`` indices into ``keys``.
+    Raises:
+        ValueError naming the ids that are not in ``keys``.
+    """
+    ids = np.asarray(id_map).reshape(-1).astype(np.int64, copy=False)
+    keys = np.asarray(keys, dtype=np.int64)
+    lo = int(keys.min())
+    span = int(keys.max()) - lo + 1
+    if span <= max(4 * ids.size, 1 << 16):
+        # direct lookup table over the key range
+        table = np.full(span, -1, dtype=np.int64)
+        table[keys - lo] = np.arange(len(keys))
+        shifted = ids - lo
+        inside = (shifted >= 0) & (shifted < span)
+        if inside.all():
+            index = table[shifted]
+        else:
+            index = np.full(ids.size, -1, dtype=np.int64)
+            index[inside] = table[shifted[inside]]
+    else:
+        # hash by a modulus under which the keys do not collide, then verify
+        m = 4 * len(keys) + 1
+        while len(np.unique(keys % m)) != len(keys):
+            m += 1
+        table = np.full(m, 0, dtype=np.int64)
+        table[keys % m] = np.arange(len(keys))
+        index = table[ids % m]
+        index[keys[index] != ids] = -1
+    if (index < 0).any():
+        missing = np.unique(ids[index < 0])
+        raise ValueError(
+            f"{where}: segment id(s) {missing[:10].tolist()} in the id map are not in segments_info"
+        )
+    return index
+
+
+def image_stats(
+    gt_ids,
+    gt_segments,
+    pred_ids,
+    pred_segments,
+    num_categories,
+    gt_void=0,
+    pred_void=0,
+    where="image",
+):
+    """
+    Statistics of one image.
+
+    Args:
+        gt_ids (ndarray): integer ``[H, W]`` GT segment ids; ``gt_void`` marks void.
+        gt_segments (list[dict]): GT ``segments_info`` (``id``, ``category_id``, ``iscrowd``).
+        pred_ids (ndarray): integer ``[H, W]`` predicted segment ids; ``pred_void`` = no segment.
+        pred_segments (list[dict]): predicted ``segments_info`` (``id``, ``category_id``).
+        num_categories (int): C; category ids are ``0..C-1``.
+        gt_void, pred_void (int): void id of each map (never listed as a segment).
+        where (str): names the image in error messages.
+    Returns:
+        GQStats
+    """
+    gt_ids = np.asarray(gt_ids)
+    pred_ids = np.asarray(pred_ids)
+    if gt_ids.shape != pred_ids.shape or gt_ids.ndim != 2:
+        raise ValueError(
+            f"{where}: GT id map {gt_ids.shape} and prediction {pred_ids.shape} differ in size"
+        )
+    g_id, g_cat, g_crowd = segments_from_info(gt_segments, num_categories, f"{where} (GT)")
+    p_id, p_cat, _ = segments_from_info(pred_segments, num_categories, f"{where} (prediction)")
+    if (g_id == gt_void).any() or (p_id == pred_void).any():
+        raise ValueError(f"{where}: the void id is listed as a segment")
+    g_keys = np.concatenate([[gt_void], g_id])  # index 0 = void
+    p_keys = np.concatenate([[pred_void], p_id])
+    gi = remap_ids(gt_ids, g_keys, f"{where} (GT)")
+    pi = remap_ids(pred_ids, p_keys, f"{where} (prediction)")
+    kg, kp = len(g_keys), len(p_keys)
+    joint = np.bincount(gi * kp + pi, minlength=kg * kp).reshape(kg, kp)
+    return stats_from_joint(joint, g_cat, g_crowd, p_cat, num_categories, where)
+
+
+def stats_from_joint(joint, g_cat, g_crowd, p_cat, num_categories, where="image"):
+    """
+    Args:
+        joint (ndarray): int64 ``[1 + Sg, 1 + Sp]`` pixel counts; row/column 0 is void.
+        g_cat, g_crowd (ndarray): ``[Sg]`` GT categories and crowd flags.
+        p_cat (ndarray): ``[Sp]`` predicted categories.
+    Returns:
+        GQStats
+    """
+    c = num_categories
+    stats = GQStats(c)
+    g_area = joint.sum(axis=1)[1:]
+    p_area = joint.sum(axis=0)[1:]
+    for kind, area in (("GT", g_area), ("prediction", p_area)):
+        if (area == 0).any():
+            raise ValueError(
+                f"{where}: {int((area == 0).sum())} {kind} segment(s) in segments_info have no "
+                "pixel in the id map"
+            )
+    inter = joint[1:, 1:].astype(np.float64)
+    void_p = joint[0, 1:]
+    union = p_area[None, :] + g_area[:, None] - inter - void_p[None, :]
+    same = (g_cat[:, None] == p_cat[None, :]) & ~g_crowd[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        iou = np.where(same & (inter > 0), inter / union, 0.0)
+    match = iou > 0.5  # at most one per row and per column
+    gm, pm = np.nonzero(match)
+    np.add.at(stats.tp, g_cat[gm], 1)
+    np.add.at(stats.iou, g_cat[gm], iou[gm, pm])
+    g_matched = match.any(axis=1)
+    p_matched = match.any(axis=0)
+    stats.fn += np.bincount(g_cat[~g_matched & ~g_crowd], minlength=c)
+    # unmatched predictions: ignored if > 50% on GT void + same-category crowd GT
+    crowd_same = (g_crowd[:, None] & (g_cat[:, None] == p_cat[None, :])) * joint[1:, 1:]
+    ignored = (void_p + crowd_same.sum(axis=0)) / p_area > 0.5
+    stats.fp += np.bincount(p_cat[~p_matched & ~ignored], minlength=c)
+    # pixel confusion over GT-non-void pixels, predicted void in the last column
+    p_cat_v = np.concatenate([[c], p_cat])
+    stats.confusion += np.bincount(
+        (g_cat[:, None] * (c + 1) + p_cat_v[None, :]).reshape(-1),
+        weights=joint[1:, :].reshape(-1),
+        minlength=c * (c + 1),
+    ).astype(np.int64).reshape(c, c + 1)
+    return stats
