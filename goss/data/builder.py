@@ -145,6 +145,9 @@ def _process(args):
     rec = _trusted_record(paths, fingerprint, checksums)
     if rec is not None:
         return rec
+    # outputs are about to change: a record of an earlier run must not vouch for them
+    if os.path.lexists(paths["record"]):
+        os.unlink(paths["record"])
     height, width = image_size(image_bytes, sample.image_path)
     label = read_label_png(label_bytes, sample.label_path)
     if label.shape != (height, width):
@@ -175,6 +178,10 @@ def _process(args):
         atomic_write_bytes(paths["panoptic"], encode_png(id2rgb(conv["panoptic"])))
         rel = {k: os.path.relpath(paths[k], output_dir) for k in ("image", "sem_seg", "panoptic")}
         rec.update(files=rel, segments_info=conv["segments_info"])
+    else:  # kept by an earlier build from other sources: not part of this split any more
+        for key in ("image", "sem_seg", "panoptic"):
+            if os.path.lexists(paths[key]):
+                os.unlink(paths[key])
     atomic_write_json(paths["record"], rec)
     return rec
 

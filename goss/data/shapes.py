@@ -212,6 +212,8 @@ def ensure_goss_shapes(root, **kwargs):
     if all(os.path.exists(p) for p in done):
         return
     if os.path.exists(root):
+        if all(os.path.exists(p) for p in done):  # another process has just finished it
+            return
         raise FileNotFoundError(
             f"{root} exists but is incomplete; rebuild it with "
             f"`python datasets/prepare_goss_shapes.py --output {os.path.dirname(root) or '.'}`"

@@ -199,3 +199,34 @@ def test_parallel_build_equals_serial_and_loads(tmp_path):
     assert [x["image_id"] for x in d] == [f"p{i}" for i in range(6)]
     assert all(os.path.isfile(x["sem_seg_file_name"]) for x in d)
     assert (d[0]["height"], d[0]["width"]) == (7, 8)
+
+
+def test_interrupted_build_with_another_spec_is_not_trusted(tmp_path, monkeypatch):
+    src = tmp_path / "src"
+    label = np.zeros((9, 9), np.uint8)
+    label[0, 0] = 8  # a 1-pixel car: dropped to void with min_unknown_area=2
+    label[4:, 4:] = 9
+    samples = [write_sample(src, f"s{i}", label) for i in range(3)]
+    spec_a = split_spec(CAMVID, "val")
+    spec_b = split_spec(CAMVID, "val", min_unknown_area=2)
+    out = tmp_path / "out"
+    first = build_split(samples, spec_a, out, progress=False)
+    pan_a = (out / "panoptic" / "s0.png").read_bytes()
+
+    def dying(path, obj):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(builder_mod, "atomic_write_json", dying)
+    with pytest.raises(KeyboardInterrupt):  # spec B rewrote s0's PNGs, then died
+        build_split(samples, spec_b, out, progress=False)
+    monkeypatch.undo()
+    assert (out / "panoptic" / "s0.png").read_bytes() != pan_a
+    assert build_split(samples, spec_a, out, progress=False) == first
+    assert (out / "panoptic" / "s0.png").read_bytes() == pan_a
+    # an image an earlier build kept, now dropped, leaves no outputs behind
+    kept = build_split(samples[:1], split_spec(CAMVID, "val"), out, progress=False)
+    assert kept["num_kept"] == 1
+    Image.fromarray(np.zeros((9, 9), np.uint8)).save(samples[0].label_path)
+    shapes_like = split_spec("goss_shapes", "val")  # has_unknown: s0 now has none
+    m = build_split(samples[:1], shapes_like, out, progress=False)
+    assert m["dropped_images"] == ["s0"] and not (out / "sem_seg" / "s0.png").exists()
