@@ -1,0 +1,47 @@
+"""Bootstrap confidence intervals of GQ over images (seeded)."""
+
+import numpy as np
+
+from .metrics import gq_summary
+from .stats import GQStats
+
+__all__ = ["bootstrap_gq"]
+
+
+def bootstrap_gq(per_image, num_known, num_samples=1000, seed=0, alpha=0.05, lam=0.5):
+    """
+    Resample images with replacement and recompute the dataset-level summaries.
+
+    Args:
+        per_image (ndarray): float64 ``[I, N + 1, 4]`` per-image TP, FP, FN, IoU sum
+            (:meth:`GQStats.as_array` of each image).
+        num_known (int): N.
+        num_samples (int): bootstrap replicates B.
+        seed (int): seed of the resampling.
+        alpha (float): 1 - confidence level.
+    Returns:
+        dict ``{metric: (low, high)}`` (fractions) for GQ, GQ_kn, GQ_kn_present, GQ_uk.
+    """
+    per_image = np.asarray(per_image, dtype=np.float64)
+    num_images = per_image.shape[0]
+    if num_images == 0:
+        return {}
+    rng = np.random.default_rng(seed)
+    flat = per_image.reshape(num_images, -1)
+    keys = ("GQ", "GQ_kn", "GQ_kn_present", "GQ_uk")
+    values = {k: np.empty(num_samples) for k in keys}
+    chunk = 256
+    for start in range(0, num_samples, chunk):
+        b = min(chunk, num_samples - start)
+        # counts of each image in each replicate: [b, I]
+        weights = rng.multinomial(num_images, np.full(num_images, 1.0 / num_images), size=b)
+        sums = (weights @ flat).reshape(b, num_known + 1, 4)
+        for j in range(b):
+            s = GQStats(num_known + 1)
+            s.tp, s.fp, s.fn = (np.rint(sums[j, :, i]).astype(np.int64) for i in range(3))
+            s.iou = sums[j, :, 3]
+            r = gq_summary(s, num_known, lam)
+            for k in keys:
+                values[k][start + j] = r[k]
+    q = (100 * alpha / 2, 100 * (1 - alpha / 2))
+    return {k: tuple(float(x) for x in np.percentile(v, q)) for k, v in values.items()}
