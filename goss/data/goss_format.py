@@ -124,6 +124,10 @@ def convert_label(label: np.ndarray, spec: SplitSpec, lut: Optional[np.ndarray] 
     label = np.asarray(label)
     if label.ndim != 2:
         raise ValueError(f"{path}: label map must be 2-D, got shape {label.shape}")
+    if not np.issubdtype(label.dtype, np.integer):
+        raise ValueError(f"{path}: label map must hold integers, got {label.dtype}")
+    if label.size and (label.min() < 0 or label.max() > 65535):
+        raise ValueError(f"{path}: label values must lie in 0..65535 for {spec.name}")
     if lut is None:
         lut = spec.lookup_table()
     mapped = lut[label.astype(np.int64)]
