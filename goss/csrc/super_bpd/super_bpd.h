@@ -94,6 +94,9 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> super_bpd_cuda(
     bool reference_quirks);
 #endif
 
+// An int32 [H, W] CPU tensor whose memory comes from (and returns to) a small pool of buffers.
+at::Tensor pooled_int32(int64_t H, int64_t W);
+
 // Argument checks shared by both devices (TORCH_CHECK, i.e. RuntimeError from the op).
 void check_inputs(const at::Tensor& angles, const Params& params);
 
