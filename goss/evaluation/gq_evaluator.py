@@ -1,0 +1,128 @@
+"""Detectron2 ``DatasetEvaluator`` for GOSS: GQ, GQ_kn, GQ_uk, SQ/RQ, mIoU, GQ_clu, OSS metrics."""
+
+import logging
+import os
+
+import numpy as np
+import torch
+from detectron2.data import MetadataCatalog
+from detectron2.evaluation import DatasetEvaluator
+from detectron2.utils import comm
+
+from .accumulator import GQAccumulator
+from .io import read_id_png
+from .report import format_tables, write_results
+
+__all__ = ["GQEvaluator", "panoptic_to_segments"]
+
+logger = logging.getLogger(__name__)
+
+
+def panoptic_to_segments(panoptic, label_divisor, num_categories, where="prediction"):
+    """
+    Args:
+        panoptic (ndarray): int ``[H, W]`` GOSS ids ``category * label_divisor + cluster``,
+            void -1.
+    Returns:
+        list[dict]: one ``{id, category_id}`` per distinct non-void id.
+    """
+    ids = np.unique(panoptic)
+    if ids.size and ids[0] < -1:
+        raise ValueError(f"{where}: panoptic id {int(ids[0])} < -1 (void is -1)")
+    ids = ids[ids >= 0]
+    cats = ids // label_divisor
+    bad = cats >= num_categories
+    if bad.any():
+        raise ValueError(
+            f"{where}: panoptic ids {ids[bad][:5].tolist()} decode to categories outside "
+            f"0..{num_categories - 1} (label_divisor {label_divisor})"
+        )
+    return [{"id": int(i), "category_id": int(c)} for i, c in zip(ids, cats)]
+
+
+def _to_numpy(x):
+    if isinstance(x, torch.Tensor):
+        return x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+class GQEvaluator(DatasetEvaluator):
+    """
+    Evaluates GOSS outputs with the GQ metric (design.md §5). Metadata of ``dataset_name``:
+    ``stuff_classes`` (N known names + "unknown"), ``ignore_label``, ``label_divisor``.
+
+    Each output of ``process`` holds ``panoptic_seg`` = (int ``[H, W]`` ids, None), optional
+    ``unknown_score`` float ``[H, W]`` (higher = more unknown) and optional ``clusters`` int
+    ``[H, W]`` (whole-image partition, for GQ_clu). The GT is the input's
+    ``pan_seg_file_name`` PNG and ``segments_info`` (train-id categories, id 0 = void).
+    """
+
+    def __init__(self, dataset_name, output_dir=None, distributed=True, bootstrap_samples=1000,
+                 seed=0, lam=0.5):
+        meta = MetadataCatalog.get(dataset_name)
+        classes = getattr(meta, "stuff_classes", None)
+        if not classes or len(classes) < 2:
+            raise ValueError(f"dataset {dataset_name!r}: metadata needs stuff_classes (N + 1)")
+        self._dataset_name = dataset_name
+        self._class_names = list(classes)
+        self._num_known = len(classes) - 1
+        self._label_divisor = int(getattr(meta, "label_divisor", 1000))
+        self._output_dir = output_dir
+        self._distributed = distributed
+        self._bootstrap = bootstrap_samples
+        self._seed = seed
+        self._lam = lam
+        self.reset()
+
+    def reset(self):
+        self._acc = GQAccumulator(self._num_known, self._class_names)
+
+    def process(self, inputs, outputs):
+        for inp, out in zip(inputs, outputs):
+            where = f"image_id {inp.get('image_id')!r} ({inp.get('file_name', '?')})"
+            gt_path = inp.get("pan_seg_file_name")
+            if gt_path is None or "segments_info" not in inp:
+                raise ValueError(f"{where}: input needs pan_seg_file_name and segments_info")
+            gt_ids = read_id_png(gt_path)
+            if "panoptic_seg" not in out:
+                raise ValueError(f"{where}: output has no 'panoptic_seg'")
+            pan = out["panoptic_seg"]
+            pan = _to_numpy(pan[0] if isinstance(pan, (tuple, list)) else pan).astype(np.int64)
+            segments = panoptic_to_segments(
+                pan, self._label_divisor, self._num_known + 1, f"{where} (panoptic_seg)"
+            )
+            score = out.get("unknown_score")
+            clusters = out.get("clusters")
+            self._acc.add_image(
+                inp.get("image_id"),
+                gt_ids,
+                inp["segments_info"],
+                pan,
+                segments,
+                pred_void=-1,
+                unknown_score=None if score is None else _to_numpy(score).astype(np.float32),
+                clusters=None if clusters is None else _to_numpy(clusters).astype(np.int64),
+                where=where,
+            )
+
+    def evaluate(self):
+        acc = self._acc
+        if self._distributed:
+            comm.synchronize()
+            parts = comm.gather(acc, dst=0)
+            if not comm.is_main_process():
+                return {}
+            acc = GQAccumulator(self._num_known, self._class_names)
+            for p in parts:
+                acc += p
+        if not acc.images:
+            logger.warning("GQEvaluator: no images were processed")
+            return {}
+        results, per_class = acc.summarize(self._lam, self._bootstrap, self._seed)
+        summary, table = format_tables(results, per_class)
+        logger.info("GOSS evaluation on %s (%d images):\n%s\n%s", self._dataset_name,
+                    results["num_images"], table, summary)
+        if self._output_dir:
+            write_results(self._output_dir, results, per_class, acc.per_image_rows())
+        flat = {k: v for k, v in results.items() if not isinstance(v, list)}
+        return {"goss": flat}
