@@ -2,7 +2,6 @@
 """Generate the synthetic goss_shapes dataset into <output>/goss_shapes/{train,val}."""
 
 import json
-import os
 
 from goss.data.builder_cli import base_parser, setup_logging
 from goss.data.shapes import DEFAULTS, build_goss_shapes
@@ -17,7 +16,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     setup_logging()
     manifests = build_goss_shapes(
-        os.path.join(args.output, "goss_shapes"),
+        args.output,
         num_train=args.num_train,
         num_val=args.num_val,
         image_size=args.image_size,

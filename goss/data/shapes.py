@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 NUM_STUFF, NUM_KNOWN = SHAPES_NUM_STUFF, SHAPES_NUM_KNOWN
 _CLUTTER_COLORS = ((128, 128, 128), (120, 80, 40), (170, 150, 140))
+DATASET_DIR = "goss_shapes"
 DEFAULTS = {"num_train": 200, "num_val": 50, "image_size": 128, "seed": 0}
 
 
@@ -177,8 +178,8 @@ def build_goss_shapes(
     root, num_train=200, num_val=50, image_size=128, seed=0, workers=1, progress=False
 ):
     """
-    Generate ``goss_shapes`` under ``root`` (the dataset directory itself, e.g.
-    ``datasets/goss_shapes``): ``source/`` (generated images and source labels) and the GOSS
+    Generate ``goss_shapes`` under the datasets root ``root`` (as the other builders do:
+    ``<root>/goss_shapes/``): ``source/`` (generated images and source labels) and the GOSS
     splits ``train/`` and ``val/`` in the builder's layout. Same arguments -> same bytes.
 
     Returns:
@@ -186,14 +187,15 @@ def build_goss_shapes(
     """
     if num_train < 1 or num_val < 1 or image_size < 32:
         raise ValueError("goss_shapes needs num_train >= 1, num_val >= 1 and image_size >= 32")
+    dataset_dir = os.path.join(root, DATASET_DIR)
     colors = [c for _, c in SHAPES_CLASSES[:NUM_KNOWN]] + [UNKNOWN_COLOR]
     manifests = {}
     for split, count in (("train", num_train), ("val", num_val)):
-        samples = _write_sources(root, split, count, image_size, seed)
+        samples = _write_sources(dataset_dir, split, count, image_size, seed)
         manifests[split] = build_split(
             samples,
             goss_shapes_spec(split),
-            os.path.join(root, split),
+            os.path.join(dataset_dir, split),
             workers=workers,
             image_mode="copy",
             colors=colors,
@@ -204,31 +206,31 @@ def build_goss_shapes(
 
 def ensure_goss_shapes(root, **kwargs):
     """
-    Generate ``goss_shapes`` at ``root`` if absent, atomically: built in a temporary sibling
-    directory and renamed into place (a concurrent process that loses the race discards its
-    copy). A present but incomplete ``root`` (an interrupted explicit build) is an error.
+    Generate ``<root>/goss_shapes`` if absent, atomically: built in a temporary directory under
+    ``root`` and renamed into place (a concurrent process that loses the race discards its
+    copy). A present but incomplete ``<root>/goss_shapes`` (an interrupted explicit build) is an
+    error that says how to rebuild it.
     """
-    done = [os.path.join(root, s, "panoptic.json") for s in ("train", "val")]
+    dataset_dir = os.path.join(root, DATASET_DIR)
+    done = [os.path.join(dataset_dir, s, "panoptic.json") for s in ("train", "val")]
     if all(os.path.exists(p) for p in done):
         return
-    if os.path.exists(root):
+    if os.path.exists(dataset_dir):
         if all(os.path.exists(p) for p in done):  # another process has just finished it
             return
         raise FileNotFoundError(
-            f"{root} exists but is incomplete; rebuild it with "
-            f"`python datasets/prepare_goss_shapes.py --output {os.path.dirname(root) or '.'}`"
+            f"{dataset_dir} exists but is incomplete; rebuild it with "
+            f"`python datasets/prepare_goss_shapes.py --output {root}`"
         )
-    parent = os.path.dirname(os.path.abspath(root))
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=".goss_shapes-tmp-", dir=parent)
+    os.makedirs(root, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=".goss_shapes-tmp-", dir=root)
     try:
-        logger.info("Generating goss_shapes into %s", root)
+        logger.info("Generating goss_shapes into %s", dataset_dir)
         build_goss_shapes(tmp, **{**DEFAULTS, **kwargs})
         try:
-            os.rename(tmp, root)
+            os.rename(os.path.join(tmp, DATASET_DIR), dataset_dir)
         except OSError:
             if not all(os.path.exists(p) for p in done):
                 raise
     finally:
-        if os.path.exists(tmp):
-            shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -19,6 +19,10 @@ def _build(root, seed=0):
     return build_goss_shapes(str(root), num_train=12, num_val=6, image_size=64, seed=seed)
 
 
+def _dir(root):
+    return root / "goss_shapes"
+
+
 def _bytes(root):
     out = {}
     for dirpath, _, files in os.walk(root):
@@ -39,8 +43,8 @@ def test_same_seed_same_bytes(tmp_path):
     assert a == b
     assert a != c
     for split in ("train", "val"):
-        ja = json.loads((tmp_path / "a" / split / "panoptic.json").read_text())
-        jb = json.loads((tmp_path / "b" / split / "panoptic.json").read_text())
+        ja = json.loads((_dir(tmp_path / "a") / split / "panoptic.json").read_text())
+        jb = json.loads((_dir(tmp_path / "b") / split / "panoptic.json").read_text())
         assert ja == jb
 
 
@@ -51,19 +55,20 @@ def test_unknown_only_in_val_and_void_clutter_only_in_train(tmp_path):
     assert all(u["pixels"] == 0 for u in train["unknown_classes"])
     assert sum(u["pixels"] for u in val["unknown_classes"]) > 0
     assert train["void_pixels"] > 0 and val["void_pixels"] == 0
-    data = json.loads((tmp_path / "val" / "panoptic.json").read_text())
+    root = _dir(tmp_path)
+    data = json.loads((root / "val" / "panoptic.json").read_text())
     for ann in data["annotations"]:
         cats = [s["category_id"] for s in ann["segments_info"]]
         assert SHAPES_NUM_KNOWN in cats  # every val image has an unknown segment
-        pan = rgb2id(np.array(Image.open(tmp_path / "val" / "panoptic" / ann["file_name"])))
-        sem = np.array(Image.open(tmp_path / "val" / "sem_seg" / ann["file_name"]))
+        pan = rgb2id(np.array(Image.open(root / "val" / "panoptic" / ann["file_name"])))
+        sem = np.array(Image.open(root / "val" / "sem_seg" / ann["file_name"]))
         for s in ann["segments_info"]:
             assert (pan == s["id"]).sum() == s["area"]
             if s["category_id"] == SHAPES_NUM_KNOWN:
                 assert (sem[pan == s["id"]] == 255).all()
             else:
                 assert (sem[pan == s["id"]] == s["category_id"]).all()
-    tdata = json.loads((tmp_path / "train" / "panoptic.json").read_text())
+    tdata = json.loads((root / "train" / "panoptic.json").read_text())
     for ann in tdata["annotations"]:
         assert all(s["category_id"] < SHAPES_NUM_KNOWN for s in ann["segments_info"])
 

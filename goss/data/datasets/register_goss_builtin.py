@@ -25,10 +25,10 @@ _PREFIXES = {
 BUILTIN_NAMES = [f"{p}_{s}" for p, g in _PREFIXES.items() for s in GOSS_SPLITS[g]["subsets"]]
 
 
-def _ensure_shapes(dataset_dir):
+def _ensure_shapes(root):
     from goss.data.shapes import ensure_goss_shapes
 
-    ensure_goss_shapes(dataset_dir)
+    ensure_goss_shapes(root)
 
 
 def register_all_goss(root):
@@ -39,7 +39,7 @@ def register_all_goss(root):
         command = GOSS_SPLITS[goss_split]["command"] + f" --output {root}"
         prepare = None
         if goss_split == "goss_shapes":
-            prepare = functools.partial(_ensure_shapes, dataset_dir)
+            prepare = functools.partial(_ensure_shapes, root)
         for subset in GOSS_SPLITS[goss_split]["subsets"]:
             register_goss_split(
                 f"{prefix}_{subset}", os.path.join(dataset_dir, subset), meta, command, prepare
