@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -114,3 +115,17 @@ def test_missing_split_fails_when_loaded_naming_the_builder(tmp_path):
             DatasetCatalog.get(name)
     finally:
         DatasetCatalog.remove(name)
+
+
+def test_prepare_script(tmp_path, capsys):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "datasets"))
+    import prepare_goss_shapes
+
+    argv = ["--output", str(tmp_path), "--num-train", "3", "--num-val", "2", "--no-progress"]
+    prepare_goss_shapes.main(argv + ["--image-size", "48", "--workers", "1"])
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out == {
+        "goss_shapes": {"train": {"kept": 3, "dropped": 0}, "val": {"kept": 2, "dropped": 0}}
+    }
+    with Image.open(tmp_path / "goss_shapes" / "val" / "images" / "val_00001.png") as im:
+        assert im.size == (48, 48)
