@@ -104,49 +104,66 @@ def segments_from_info(segments_info, num_categories, where="segments_info"):
     return ids, cats, crowd
 
 
-def remap_ids(id_map, keys, where="id map"):
+def remap_ids(id_map, keys, where="id map", scale=1):
     """
-    Map every pixel id to its index in ``keys``, vectorised (no sort of the pixels).
+    Map every pixel id to ``scale`` times its index in ``keys``, vectorised (no sort of the
+    pixels): a lookup table over the id range when it is small, else a collision-free
+    bit-field hash of the keys whose hits are verified against the keys.
 
     Args:
         id_map (ndarray): integer ``[H, W]`` ids.
         keys (ndarray): int64 ``[K]`` distinct allowed ids.
         where (str): names the image/file in error messages.
+        scale (int): multiplier of the returned indices.
     Returns:
-        ndarray int64 ``[H * W]`` indices into ``keys``.
+        ndarray int64 ``[H * W]``: ``scale * index`` into ``keys``.
     Raises:
         ValueError naming the ids that are not in ``keys``.
     """
-    ids = np.asarray(id_map).reshape(-1).astype(np.int64, copy=False)
+    ids = np.asarray(id_map).reshape(-1)
+    if ids.dtype.kind not in "iu":
+        raise ValueError(f"{where}: id map must be integer, got {ids.dtype}")
+    ids = ids.astype(np.int64, copy=False)
     keys = np.asarray(keys, dtype=np.int64)
-    lo = int(keys.min())
-    span = int(keys.max()) - lo + 1
-    if span <= max(4 * ids.size, 1 << 16):
-        # direct lookup table over the key range
-        table = np.full(span, -1, dtype=np.int64)
-        table[keys - lo] = np.arange(len(keys))
-        shifted = ids - lo
-        inside = (shifted >= 0) & (shifted < span)
-        if inside.all():
-            index = table[shifted]
-        else:
-            index = np.full(ids.size, -1, dtype=np.int64)
-            index[inside] = table[shifted[inside]]
+    values = np.arange(len(keys), dtype=np.int64) * scale
+    lo, hi = int(ids.min()), int(ids.max())
+    k_lo = int(keys.min())
+    if hi - min(lo, k_lo) < max(4 * ids.size, 1 << 16):
+        base = min(lo, k_lo)
+        table = np.full(max(hi, int(keys.max())) - base + 1, -1, dtype=np.int64)
+        table[keys - base] = values
+        index = np.take(table, ids - base if base else ids)
+        bad = index < 0 if index.min() < 0 else None
     else:
-        # hash by a modulus under which the keys do not collide, then verify
-        m = 4 * len(keys) + 1
-        while len(np.unique(keys % m)) != len(keys):
-            m += 1
-        table = np.full(m, 0, dtype=np.int64)
-        table[keys % m] = np.arange(len(keys))
-        index = table[ids % m]
-        index[keys[index] != ids] = -1
-    if (index < 0).any():
-        missing = np.unique(ids[index < 0])
+        shift, mask = _field_hash(keys)
+        slot = (ids >> shift) & mask
+        table = np.zeros(mask + 1, dtype=np.int64)
+        table[(keys >> shift) & mask] = values
+        key_at = np.full(mask + 1, -1, dtype=np.int64)
+        key_at[(keys >> shift) & mask] = keys
+        index = np.take(table, slot)
+        mismatch = np.take(key_at, slot) != ids
+        bad = mismatch if mismatch.any() else None
+    if bad is not None:
+        missing = np.unique(ids[bad])
         raise ValueError(
             f"{where}: segment id(s) {missing[:10].tolist()} in the id map are not in segments_info"
         )
     return index
+
+
+def _field_hash(keys):
+    """(shift, mask) such that ``(keys >> shift) & mask`` are distinct (keys >= 0 assumed)."""
+    if (keys < 0).any():
+        raise ValueError("negative segment ids need a small id range")
+    bits = max(int(np.ceil(np.log2(4 * len(keys) + 1))), 8)
+    while bits <= 22:
+        mask = (1 << bits) - 1
+        for shift in range(0, 40):
+            if len(np.unique((keys >> shift) & mask)) == len(keys):
+                return shift, mask
+        bits += 1
+    raise ValueError("cannot hash the segment ids")  # unreachable for distinct ids < 2^62
 
 
 def image_stats(
@@ -185,10 +202,10 @@ def image_stats(
         raise ValueError(f"{where}: the void id is listed as a segment")
     g_keys = np.concatenate([[gt_void], g_id])  # index 0 = void
     p_keys = np.concatenate([[pred_void], p_id])
-    gi = remap_ids(gt_ids, g_keys, f"{where} (GT)")
-    pi = remap_ids(pred_ids, p_keys, f"{where} (prediction)")
     kg, kp = len(g_keys), len(p_keys)
-    joint = np.bincount(gi * kp + pi, minlength=kg * kp).reshape(kg, kp)
+    packed = remap_ids(gt_ids, g_keys, f"{where} (GT)", scale=kp)
+    packed += remap_ids(pred_ids, p_keys, f"{where} (prediction)")
+    joint = np.bincount(packed, minlength=kg * kp).reshape(kg, kp)
     return stats_from_joint(joint, g_cat, g_crowd, p_cat, num_categories, where)
 
 

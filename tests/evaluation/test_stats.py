@@ -160,3 +160,15 @@ def test_bad_input_names_image():
         image_stats(gt, [], gt, [], 2, where="img7")
     with pytest.raises(ValueError, match="img7.*no pixel"):
         image_stats(gt, [_seg(1, 0), _seg(4, 0)], gt, [_seg(1, 0)], 2, where="img7")
+
+
+@pytest.mark.parametrize("offset", [0, 1 << 20])
+def test_unlisted_id_detected_on_both_lookup_paths(offset):
+    # small ids use a lookup table, large ones (rgb2id-style) the verified hash
+    gt = np.array([[1, 1, 2, 3]]) + offset
+    segs = [_seg(1 + offset, 0), _seg(2 + offset, 1)]
+    with pytest.raises(ValueError, match=f"\\[{3 + offset}\\]"):
+        image_stats(gt, segs, np.zeros((1, 4), int), [], 2, where="x")
+    gt[0, 3] = 0
+    s = image_stats(gt, segs, gt, segs, 2)
+    assert s.tp.tolist() == [1, 1]
