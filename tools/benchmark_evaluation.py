@@ -51,8 +51,9 @@ def main():
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
     pairs = [
-        random_pair(rng, h=480, w=640, num_known=NUM_CATEGORIES - 1, n_gt=30, n_pred=10,
-                    big_ids=True)
+        random_pair(
+            rng, h=480, w=640, num_known=NUM_CATEGORIES - 1, n_gt=30, n_pred=10, big_ids=True
+        )
         for _ in range(args.images)
     ]
     for k, p in enumerate(pairs):

@@ -87,8 +87,16 @@ def evaluate(args):
             score = _load_npy(args.pred_scores, p["file_name"], "score")
         if args.pred_clusters:
             clusters = _load_npy(args.pred_clusters, p["file_name"], "cluster")
-        acc.add_image(image_id, gt_ids, g["segments_info"], pred_ids, p["segments_info"],
-                      unknown_score=score, clusters=clusters, where=where)
+        acc.add_image(
+            image_id,
+            gt_ids,
+            g["segments_info"],
+            pred_ids,
+            p["segments_info"],
+            unknown_score=score,
+            clusters=clusters,
+            where=where,
+        )
     results, per_class = acc.summarize(args.lam, args.bootstrap, args.seed)
     return acc, results, per_class
 
@@ -106,8 +114,13 @@ def main(argv=None):
     print(summary)
     if args.output:
         out_dir = os.path.dirname(os.path.abspath(args.output))
-        write_results(out_dir, results, per_class, acc.per_image_rows(),
-                      json_name=os.path.basename(args.output))
+        write_results(
+            out_dir,
+            results,
+            per_class,
+            acc.per_image_rows(),
+            json_name=os.path.basename(args.output),
+        )
         logger.info("wrote %s", args.output)
     else:
         print(json.dumps({k: v for k, v in results.items()}, indent=None))

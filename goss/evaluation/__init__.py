@@ -1,4 +1,5 @@
 """GOSS evaluation: the GQ metric (NumPy core), OSS pixel-score metrics and the evaluator."""
+
 from .accumulator import GQAccumulator
 from .bootstrap import bootstrap_gq
 from .clustering import clustering_stats, gt_component_partition

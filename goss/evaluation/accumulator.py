@@ -38,8 +38,18 @@ class GQAccumulator:
         self.num_scored = 0
         self.images = []  # per-image records: dict with image_id, stats array, ood metrics
 
-    def add_image(self, image_id, gt_ids, gt_segments, pred_ids, pred_segments, pred_void=0,
-                  unknown_score=None, clusters=None, where=None):
+    def add_image(
+        self,
+        image_id,
+        gt_ids,
+        gt_segments,
+        pred_ids,
+        pred_segments,
+        pred_void=0,
+        unknown_score=None,
+        clusters=None,
+        where=None,
+    ):
         """
         Args:
             image_id: key of the image (in records and errors).
@@ -51,14 +61,24 @@ class GQAccumulator:
             clusters (ndarray or None): int ``[H, W]`` whole-image partition (GQ_clu).
         """
         where = where or f"image {image_id!r}"
-        s = image_stats(gt_ids, gt_segments, pred_ids, pred_segments, self.num_known + 1,
-                        gt_void=0, pred_void=pred_void, where=where)
+        s = image_stats(
+            gt_ids,
+            gt_segments,
+            pred_ids,
+            pred_segments,
+            self.num_known + 1,
+            gt_void=0,
+            pred_void=pred_void,
+            where=where,
+        )
         record = {"image_id": image_id, "stats": s.as_array()}
         if unknown_score is not None:
             score = np.asarray(unknown_score, dtype=np.float32)
             if score.shape != np.shape(gt_ids):
-                raise ValueError(f"{where}: unknown score map {score.shape} and GT "
-                                 f"{np.shape(gt_ids)} differ in size")
+                raise ValueError(
+                    f"{where}: unknown score map {score.shape} and GT "
+                    f"{np.shape(gt_ids)} differ in size"
+                )
             cat = _gt_category_map(gt_ids, gt_segments)
             valid = cat >= 0
             positive = cat == self.num_known
@@ -139,9 +159,11 @@ class GQAccumulator:
                 "TP": int(a[:, 0].sum()),
                 "FP": int(a[:, 1].sum()),
                 "FN": int(a[:, 2].sum()),
-                "GQ_kn_present": 100.0 * float(q["PQ"][:n][q["present"][:n]].mean())
-                if q["present"][:n].any()
-                else "",
+                "GQ_kn_present": (
+                    100.0 * float(q["PQ"][:n][q["present"][:n]].mean())
+                    if q["present"][:n].any()
+                    else ""
+                ),
                 "GQ_uk": 100.0 * float(q["PQ"][n]) if q["present"][n] else "",
             }
             ood = r.get("ood")

@@ -57,8 +57,15 @@ class GQEvaluator(DatasetEvaluator):
     ``pan_seg_file_name`` PNG and ``segments_info`` (train-id categories, id 0 = void).
     """
 
-    def __init__(self, dataset_name, output_dir=None, distributed=True, bootstrap_samples=1000,
-                 seed=0, lam=0.5):
+    def __init__(
+        self,
+        dataset_name,
+        output_dir=None,
+        distributed=True,
+        bootstrap_samples=1000,
+        seed=0,
+        lam=0.5,
+    ):
         meta = MetadataCatalog.get(dataset_name)
         classes = getattr(meta, "stuff_classes", None)
         if not classes or len(classes) < 2:
@@ -120,8 +127,13 @@ class GQEvaluator(DatasetEvaluator):
             return {}
         results, per_class = acc.summarize(self._lam, self._bootstrap, self._seed)
         summary, table = format_tables(results, per_class)
-        logger.info("GOSS evaluation on %s (%d images):\n%s\n%s", self._dataset_name,
-                    results["num_images"], table, summary)
+        logger.info(
+            "GOSS evaluation on %s (%d images):\n%s\n%s",
+            self._dataset_name,
+            results["num_images"],
+            table,
+            summary,
+        )
         if self._output_dir:
             write_results(self._output_dir, results, per_class, acc.per_image_rows())
         flat = {k: v for k, v in results.items() if not isinstance(v, list)}

@@ -9,8 +9,17 @@ from tabulate import tabulate
 __all__ = ["format_tables", "write_results"]
 
 _MAIN = ("GQ", "GQ_kn", "GQ_kn_present", "GQ_uk", "SQ_kn", "RQ_kn", "SQ_uk", "RQ_uk", "mIoU")
-_EXTRA = ("GQ_clu", "SQ_clu", "RQ_clu", "AUROC", "AUPR", "FPR95",
-          "AUROC_per_image", "AUPR_per_image", "FPR95_per_image")
+_EXTRA = (
+    "GQ_clu",
+    "SQ_clu",
+    "RQ_clu",
+    "AUROC",
+    "AUPR",
+    "FPR95",
+    "AUROC_per_image",
+    "AUPR_per_image",
+    "FPR95_per_image",
+)
 
 
 def format_tables(results, per_class):
@@ -18,16 +27,28 @@ def format_tables(results, per_class):
     keys = [k for k in _MAIN + _EXTRA if k in results]
     summary = tabulate([[f"{results[k]:.2f}" for k in keys]], headers=keys, tablefmt="pipe")
     if "GQ_CI95" in results:
-        ci = ", ".join(f"{k} [{results[k + '_CI95'][0]:.2f}, {results[k + '_CI95'][1]:.2f}]"
-                       for k in ("GQ", "GQ_kn", "GQ_uk"))
+        ci = ", ".join(
+            f"{k} [{results[k + '_CI95'][0]:.2f}, {results[k + '_CI95'][1]:.2f}]"
+            for k in ("GQ", "GQ_kn", "GQ_uk")
+        )
         summary += f"\nbootstrap 95% CI over {results['num_images']} images: {ci}"
     rows = [
-        [c, v["name"], f"{v['GQ']:.2f}", f"{v['SQ']:.2f}", f"{v['RQ']:.2f}", v["TP"], v["FP"],
-         v["FN"], "" if v["IoU"] is None else f"{v['IoU']:.2f}"]
+        [
+            c,
+            v["name"],
+            f"{v['GQ']:.2f}",
+            f"{v['SQ']:.2f}",
+            f"{v['RQ']:.2f}",
+            v["TP"],
+            v["FP"],
+            v["FN"],
+            "" if v["IoU"] is None else f"{v['IoU']:.2f}",
+        ]
         for c, v in per_class.items()
     ]
-    table = tabulate(rows, headers=["id", "class", "GQ", "SQ", "RQ", "TP", "FP", "FN", "IoU"],
-                     tablefmt="pipe")
+    table = tabulate(
+        rows, headers=["id", "class", "GQ", "SQ", "RQ", "TP", "FP", "FN", "IoU"], tablefmt="pipe"
+    )
     return summary, table
 
 
@@ -41,8 +62,19 @@ def write_results(output_dir, results, per_class, per_image_rows, json_name="gq_
         w = csv.writer(f)
         w.writerow(["category_id", "name", "GQ", "SQ", "RQ", "TP", "FP", "FN", "IoU"])
         for c, v in per_class.items():
-            w.writerow([c, v["name"], v["GQ"], v["SQ"], v["RQ"], v["TP"], v["FP"], v["FN"],
-                        "" if v["IoU"] is None else v["IoU"]])
+            w.writerow(
+                [
+                    c,
+                    v["name"],
+                    v["GQ"],
+                    v["SQ"],
+                    v["RQ"],
+                    v["TP"],
+                    v["FP"],
+                    v["FN"],
+                    "" if v["IoU"] is None else v["IoU"],
+                ]
+            )
     if per_image_rows:
         with open(os.path.join(output_dir, "gq_per_image.csv"), "w", newline="") as f:
             w = csv.DictWriter(f, fieldnames=list(per_image_rows[0].keys()))

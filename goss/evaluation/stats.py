@@ -37,7 +37,9 @@ class GQStats:
 
     def _check(self, other):
         if not isinstance(other, GQStats) or other.num_categories != self.num_categories:
-            raise TypeError(f"cannot add {other!r} to GQStats with {self.num_categories} categories")
+            raise TypeError(
+                f"cannot add {other!r} to GQStats with {self.num_categories} categories"
+            )
 
     def __iadd__(self, other):
         self._check(other)
@@ -247,9 +249,13 @@ def stats_from_joint(joint, g_cat, g_crowd, p_cat, num_categories, where="image"
     stats.fp += np.bincount(p_cat[~p_matched & ~ignored], minlength=c)
     # pixel confusion over GT-non-void pixels, predicted void in the last column
     p_cat_v = np.concatenate([[c], p_cat])
-    stats.confusion += np.bincount(
-        (g_cat[:, None] * (c + 1) + p_cat_v[None, :]).reshape(-1),
-        weights=joint[1:, :].reshape(-1),
-        minlength=c * (c + 1),
-    ).astype(np.int64).reshape(c, c + 1)
+    stats.confusion += (
+        np.bincount(
+            (g_cat[:, None] * (c + 1) + p_cat_v[None, :]).reshape(-1),
+            weights=joint[1:, :].reshape(-1),
+            minlength=c * (c + 1),
+        )
+        .astype(np.int64)
+        .reshape(c, c + 1)
+    )
     return stats

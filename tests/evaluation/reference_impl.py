@@ -12,8 +12,9 @@ from goss.evaluation.stats import GQStats
 OFFSET = 256 * 256 * 256
 
 
-def reference_stats(gt_ids, gt_segments, pred_ids, pred_segments, num_categories, gt_void=0,
-                    pred_void=0):
+def reference_stats(
+    gt_ids, gt_segments, pred_ids, pred_segments, num_categories, gt_void=0, pred_void=0
+):
     stats = GQStats(num_categories)
     gt_void_mask = gt_ids == gt_void
     gts = [(s["id"], s["category_id"], bool(s.get("iscrowd", 0))) for s in gt_segments]
@@ -28,8 +29,12 @@ def reference_stats(gt_ids, gt_segments, pred_ids, pred_segments, num_categories
             inter = int(np.logical_and(gmask[g], pmask[p]).sum())
             if inter == 0:
                 continue
-            union = int(gmask[g].sum() + pmask[p].sum() - inter
-                        - np.logical_and(pmask[p], gt_void_mask).sum())
+            union = int(
+                gmask[g].sum()
+                + pmask[p].sum()
+                - inter
+                - np.logical_and(pmask[p], gt_void_mask).sum()
+            )
             iou = inter / union
             if iou > 0.5:
                 stats.tp[gc] += 1
@@ -58,8 +63,9 @@ def reference_stats(gt_ids, gt_segments, pred_ids, pred_segments, num_categories
     return stats
 
 
-def panopticapi_style_stats(gt_ids, gt_segments, pred_ids, pred_segments, num_categories,
-                            gt_void=0, pred_void=0):
+def panopticapi_style_stats(
+    gt_ids, gt_segments, pred_ids, pred_segments, num_categories, gt_void=0, pred_void=0
+):
     """panopticapi's pq_compute_single_core structure, same rules; ids must be in [0, OFFSET)."""
     stats = GQStats(num_categories)
     c = num_categories

@@ -30,8 +30,7 @@ def _write_side(folder, name, pairs, which):
         anns.append({"image_id": 100 + k, "file_name": fn, "segments_info": segs})
     js = os.path.join(folder, f"{name}.json")
     with open(js, "w") as f:
-        json.dump({"images": [{"id": 100 + k} for k in range(len(pairs))],
-                   "annotations": anns}, f)
+        json.dump({"images": [{"id": 100 + k} for k in range(len(pairs))], "annotations": anns}, f)
     return js
 
 
@@ -42,22 +41,33 @@ def _load_tool():
     return mod
 
 
+def _args(tmp_path, *extra):
+    return [
+        "--gt-json",
+        str(tmp_path / "gt.json"),
+        "--gt-dir",
+        str(tmp_path / "gt"),
+        "--pred-json",
+        str(tmp_path / "pred.json"),
+        "--pred-dir",
+        str(tmp_path / "pred"),
+        "--num-known",
+        "4",
+        *extra,
+    ]
+
+
 def _run_inprocess(tmp_path, caplog, *extra):
     """Runs the tool's main() in this process (fast); returns (exit code, log text)."""
-    args = ["--gt-json", str(tmp_path / "gt.json"), "--gt-dir", str(tmp_path / "gt"),
-            "--pred-json", str(tmp_path / "pred.json"), "--pred-dir", str(tmp_path / "pred"),
-            "--num-known", "4", *extra]
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="evaluate_goss"):
-        rc = _load_tool().main(args)
+        rc = _load_tool().main(_args(tmp_path, *extra))
     return rc, caplog.text
 
 
 def _run(tmp_path, *extra):
     """Runs the tool as a subprocess, exactly as external checks call it."""
-    args = [sys.executable, TOOL, "--gt-json", str(tmp_path / "gt.json"), "--gt-dir",
-            str(tmp_path / "gt"), "--pred-json", str(tmp_path / "pred.json"), "--pred-dir",
-            str(tmp_path / "pred"), "--num-known", "4", *extra]
+    args = [sys.executable, TOOL, *_args(tmp_path, *extra)]
     return subprocess.run(args, capture_output=True, text=True, timeout=120)
 
 
@@ -79,12 +89,34 @@ def test_cli_end_to_end(tmp_path, dataset):
         np.save(tmp_path / "scores" / f"img{k}.npy", rng.random(p[0].shape).astype(np.float32))
     out = tmp_path / "res" / "results.json"
     os.makedirs(out.parent)
-    r = _run(tmp_path, "--output", str(out), "--pred-scores", str(tmp_path / "scores"),
-             "--bootstrap", "50")
+    r = _run(
+        tmp_path,
+        "--output",
+        str(out),
+        "--pred-scores",
+        str(tmp_path / "scores"),
+        "--bootstrap",
+        "50",
+    )
     assert r.returncode == 0, r.stderr
     res = json.loads(out.read_text())
-    for k in ("GQ", "GQ_kn", "GQ_kn_present", "GQ_uk", "SQ_kn", "RQ_kn", "SQ_uk", "RQ_uk",
-              "per_class", "num_images", "mIoU", "AUROC", "AUPR", "FPR95", "GQ_CI95"):
+    for k in (
+        "GQ",
+        "GQ_kn",
+        "GQ_kn_present",
+        "GQ_uk",
+        "SQ_kn",
+        "RQ_kn",
+        "SQ_uk",
+        "RQ_uk",
+        "per_class",
+        "num_images",
+        "mIoU",
+        "AUROC",
+        "AUPR",
+        "FPR95",
+        "GQ_CI95",
+    ):
         assert k in res
     assert res["num_images"] == 3
     assert set(res["per_class"]) == {"0", "1", "2", "3", "4"}
@@ -94,7 +126,8 @@ def test_cli_end_to_end(tmp_path, dataset):
         acc.add_image(0, *p)
     expect, _ = acc.summarize(bootstrap_samples=0)
     assert res["GQ"] == pytest.approx(expect["GQ"]) and res["GQ_uk"] == pytest.approx(
-        expect["GQ_uk"])
+        expect["GQ_uk"]
+    )
     assert (out.parent / "gq_per_class.csv").exists() and (out.parent / "gq_per_image.csv").exists()
     assert "GQ_kn" in r.stdout
 
@@ -130,13 +163,19 @@ def _corrupt_json(tmp_path, name, fn):
 )
 def test_cli_bad_input_names_image(tmp_path, dataset, caplog, case, pattern):
     if case == "bad_category":
-        _corrupt_json(tmp_path, "pred",
-                      lambda d: d["annotations"][1]["segments_info"][0].update(category_id=9))
+        _corrupt_json(
+            tmp_path,
+            "pred",
+            lambda d: d["annotations"][1]["segments_info"][0].update(category_id=9),
+        )
     elif case == "missing_segment_in_json":
         _corrupt_json(tmp_path, "pred", lambda d: d["annotations"][1]["segments_info"].pop(0))
     elif case == "missing_segment_in_png":
-        _corrupt_json(tmp_path, "gt", lambda d: d["annotations"][1]["segments_info"].append(
-            {"id": 7, "category_id": 0}))
+        _corrupt_json(
+            tmp_path,
+            "gt",
+            lambda d: d["annotations"][1]["segments_info"].append({"id": 7, "category_id": 0}),
+        )
     elif case == "missing_png":
         os.remove(tmp_path / "pred" / "img1.png")
     else:

@@ -31,9 +31,7 @@ def test_components_are_8_connected_per_segment():
 
 
 def test_gq_clu_perfect_and_merged():
-    perfect = np.array(
-        [[1, 1, -1, 2, 2], [1, 1, -1, 2, 2], [3, 3, 3, -1, 4], [3, 3, 3, -1, 4]]
-    )
+    perfect = np.array([[1, 1, -1, 2, 2], [1, 1, -1, 2, 2], [3, 3, 3, -1, 4], [3, 3, 3, -1, 4]])
     r = class_agnostic_quality(clustering_stats(GT, SEGS, perfect))
     assert r["GQ_clu"] == pytest.approx(1.0)
     # one cluster for both blobs of segment 5: IoU 4/8 = 0.5 for each -> no match

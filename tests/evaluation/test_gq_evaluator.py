@@ -34,16 +34,24 @@ def _fake(tmp_path, seed=0, num=3):
         gt, gs, pred, ps = random_pair(rng, num_known=N, big_ids=True)
         path = tmp_path / f"gt{k}.png"
         Image.fromarray(id2rgb(gt)).save(path)
-        inputs.append({"image_id": k, "file_name": f"img{k}.jpg", "pan_seg_file_name": str(path),
-                       "segments_info": gs})
+        inputs.append(
+            {
+                "image_id": k,
+                "file_name": f"img{k}.jpg",
+                "pan_seg_file_name": str(path),
+                "segments_info": gs,
+            }
+        )
         new = {s["id"]: s["category_id"] * 1000 + j + 1 for j, s in enumerate(ps)}
         pan = np.vectorize(lambda v: new.get(v, -1))(pred).astype(np.int32)
-        outputs.append({
-            "panoptic_seg": (torch.from_numpy(pan), None),
-            "sem_seg": torch.zeros(N + 1, *pan.shape),
-            "unknown_score": torch.from_numpy(rng.random(pan.shape).astype(np.float32)),
-            "clusters": torch.from_numpy(rng.integers(0, 5, pan.shape).astype(np.int32)),
-        })
+        outputs.append(
+            {
+                "panoptic_seg": (torch.from_numpy(pan), None),
+                "sem_seg": torch.zeros(N + 1, *pan.shape),
+                "unknown_score": torch.from_numpy(rng.random(pan.shape).astype(np.float32)),
+                "clusters": torch.from_numpy(rng.integers(0, 5, pan.shape).astype(np.int32)),
+            }
+        )
         pairs.append((gt, gs, pred, ps))
     return inputs, outputs, pairs
 

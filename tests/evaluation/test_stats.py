@@ -76,8 +76,9 @@ def test_absent_known_class_counts_zero_in_gq_kn_only():
     # N = 2 known (0, 1) + unknown 2; class 1 never occurs
     gt = [[1, 1, 2, 2]]
     pred = [[1, 1, 2, 2]]
-    s = image_stats(np.array(gt), [_seg(1, 0), _seg(2, 2)], np.array(pred),
-                    [_seg(1, 0), _seg(2, 2)], 3)
+    s = image_stats(
+        np.array(gt), [_seg(1, 0), _seg(2, 2)], np.array(pred), [_seg(1, 0), _seg(2, 2)], 3
+    )
     r = gq_summary(s, num_known=2)
     assert r["GQ_kn"] == pytest.approx(0.5)
     assert r["GQ_kn_present"] == pytest.approx(1.0)
