@@ -33,13 +33,17 @@ class _MinUnionFind:
             self.parent[max(a, b)] = min(a, b)
 
 
-def reference_super_bpd(angles, theta_a=45.0, theta_l=116.0, theta_s=68.0, s_o=5.0, quirks=False):
+def reference_super_bpd(
+    angles, theta_a=45.0, theta_l=116.0, theta_s=68.0, s_o=5.0, quirks=False, return_graph=False
+):
     """
     Args:
         angles (ndarray): float32 [H, W] in [0, 2*pi).
 
     Returns:
-        dict of int32 [H, W] ndarrays: roots, before_dilation, after_dilation, labels.
+        dict of int32 [H, W] ndarrays: roots, before_dilation, after_dilation, labels. With
+        return_graph, also "edges" (list of (mean, label_i, label_j) of candidate edges) and
+        "repulsive" (set of (label_i, label_j)), in after-dilation labels.
     """
     angles = np.asarray(angles, dtype=np.float32)
     H, W = angles.shape
@@ -152,9 +156,13 @@ def reference_super_bpd(angles, theta_a=45.0, theta_l=116.0, theta_s=68.0, s_o=5
     first = {k: reps[group.find(k)] for k in range(n)}
     labels = np.array([first[node_of[lab]] for lab in after], np.int32)
     shape = (H, W)
-    return {
+    out = {
         "roots": roots.reshape(shape),
         "before_dilation": before.reshape(shape),
         "after_dilation": after.reshape(shape),
         "labels": labels.reshape(shape),
     }
+    if return_graph:
+        out["edges"] = [(mean, reps[i], reps[j]) for mean, i, j in edges]
+        out["repulsive"] = {(reps[i], reps[j]) for i, j in repulsive}
+    return out

@@ -57,6 +57,39 @@ def test_labels_nesting_and_roots(quirks):
         assert n_before >= int(out["roots"].sum())
 
 
+def _graph_cases():
+    for seed in range(6):
+        yield noisy_gt_angles(96, 128, 12, seed, noise=0.3 + 0.1 * (seed % 4))
+    # a tiny region pointing away from its surroundings: repulsive, so it must survive
+    field = np.zeros((64, 40), np.float32)
+    field[:5] = np.float32(math.pi)
+    yield torch.from_numpy(field)
+
+
+def test_fixed_mode_repulsion_and_tiny_region_invariants():
+    """Spec 6.4 items 8 and 9: no final region holds a repulsive pair, and a surviving region of
+    at most 250 px repels every region it shares an edge with."""
+    from .superbpd_reference import reference_super_bpd
+
+    for angles in _graph_cases():
+        graph = reference_super_bpd(angles.numpy(), return_graph=True)
+        out = super_bpd(angles, return_intermediates=True)
+        after, labels = out["after_dilation"].numpy().ravel(), out["labels"].numpy().ravel()
+        final_of = dict(zip(after.tolist(), labels.tolist()))
+        for a, b in graph["repulsive"]:
+            assert final_of[a] != final_of[b], (a, b)
+        ids, sizes = np.unique(labels, return_counts=True)
+        area = dict(zip(ids.tolist(), sizes.tolist()))
+        for _, a, b in graph["edges"]:
+            fa, fb = final_of[a], final_of[b]
+            if fa == fb or min(area[fa], area[fb]) > 250:
+                continue
+            repel = any(
+                final_of[x] in (fa, fb) and final_of[y] in (fa, fb) for x, y in graph["repulsive"]
+            )
+            assert repel, (fa, fb)
+
+
 @pytest.mark.parametrize("quirks", [False, True])
 def test_deterministic_across_runs_and_thread_counts(quirks):
     angles = noisy_gt_angles(96, 128, 12, 4, noise=0.3)
