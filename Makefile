@@ -9,6 +9,12 @@ CSRC := $(shell find goss/csrc -name '*.cpp' -o -name '*.cu' -o -name '*.h' -o -
 # pytest workers (the machines have 2 cores)
 JOBS ?= 2
 
+# `make demo`: the synthetic goss_shapes data, a MobileNetV2 GST trained on the CPU, its GQ
+# evaluation, the same model with all unknown pixels as one segment, and drawings.
+DEMO_CFG := projects/GOSS/configs/goss_shapes/gst_mobilenet_v2.yaml
+DEMO_OUT := output/demo
+DEMO_EVAL := inference/goss_shapes_val/gq_results.json
+
 .PHONY: install test demo clean
 
 install: $(VENV)/.goss-built
@@ -31,6 +37,20 @@ $(VENV)/.goss-built: $(VENV)/.deps-installed setup.py $(CSRC)
 
 test: install
 	GOSS_EXPECT_OPS=1 $(PY) -m pytest -n $(JOBS) tests
+
+demo: install
+	$(PY) datasets/prepare_goss_shapes.py --output datasets
+	$(PY) tools/train_net.py --config-file $(DEMO_CFG) OUTPUT_DIR $(DEMO_OUT)/gst
+	$(PY) tools/train_net.py --config-file $(DEMO_CFG) --eval-only \
+		MODEL.WEIGHTS $(DEMO_OUT)/gst/model_final.pth MODEL.GOSS.UNKNOWN_CLUSTERING none \
+		OUTPUT_DIR $(DEMO_OUT)/one_unknown_segment
+	$(PY) tools/demo.py --config-file $(DEMO_CFG) --output $(DEMO_OUT)/vis \
+		--input "datasets/goss_shapes/val/images/val_0000*.png" \
+		--opts MODEL.WEIGHTS $(DEMO_OUT)/gst/model_final.pth
+	cp $(DEMO_OUT)/gst/$(DEMO_EVAL) $(DEMO_OUT)/gq_results.json
+	$(PY) tools/compare_results.py "GST (Super-BPD clusters)=$(DEMO_OUT)/gq_results.json" \
+		"same model, unknown as one segment=$(DEMO_OUT)/one_unknown_segment/$(DEMO_EVAL)" \
+		| tee $(DEMO_OUT)/comparison.md
 
 clean:
 	rm -rf build *.egg-info goss/_C*.so output
