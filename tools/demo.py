@@ -30,6 +30,7 @@ from detectron2.utils.logger import setup_logger
 from goss import add_goss_config
 from goss.utils import GOSSVisualizer, goss_to_coco_panoptic
 
+_MIN_DRAWING_SIZE = 480
 _IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 logger = logging.getLogger("goss.demo")
 
@@ -96,9 +97,10 @@ class GOSSDemo:
         outputs = self.predictor(image)
         panoptic = outputs["panoptic_seg"][0].cpu().numpy()
         rgb = image[:, :, ::-1] if self.cfg.INPUT.FORMAT == "BGR" else image
-        vis = GOSSVisualizer(rgb, self.metadata).draw_goss(
-            panoptic, self.num_known, self.label_divisor
-        )
+        # Draw small images larger so that labels stay readable.
+        scale = max(1.0, _MIN_DRAWING_SIZE / min(rgb.shape[:2]))
+        vis = GOSSVisualizer(rgb, self.metadata, scale=scale)
+        vis = vis.draw_goss(panoptic, self.num_known, self.label_divisor)
         return panoptic, vis.get_image()
 
     def save(self, path, panoptic, drawing, out_dir):

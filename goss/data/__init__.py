@@ -1,4 +1,5 @@
 """Datasets (registered on import), dataset mapper and target generation."""
+
 from . import datasets  # noqa: F401  (registers the GOSS datasets)
 from .dataset_mapper import GOSSDatasetMapper
 from .target_generator import GOSSTargetGenerator
