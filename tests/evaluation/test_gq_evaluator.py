@@ -87,7 +87,7 @@ def test_evaluator_perfect_prediction(tmp_path):
         new = {s["id"]: s["category_id"] * 1000 + j + 1 for j, s in enumerate(gs)}
         out["panoptic_seg"] = (torch.from_numpy(np.vectorize(lambda v: new.get(v, -1))(gt)), None)
         del out["clusters"]  # without a clustering map, GQ_clu is not reported
-    ev = GQEvaluator("goss_test_tiny", distributed=False, bootstrap_samples=0)
+    ev = GQEvaluator("goss_test_tiny", bootstrap_samples=0)  # distributed, world size 1
     ev.process(inputs, outputs)
     res = ev.evaluate()["goss"]
     assert res["GQ_kn_present"] == pytest.approx(100.0)
