@@ -3,7 +3,7 @@
 import numpy as np
 from scipy import ndimage
 
-from .stats import GQStats, image_stats
+from .stats import image_stats
 
 __all__ = ["gt_component_partition", "clustering_stats"]
 
@@ -61,7 +61,3 @@ def clustering_stats(gt_ids, gt_segments, clusters, gt_void=0, where="image"):
     pred_ids = np.where(clusters < 0, -1, clusters)
     pred_seg = [{"id": int(i), "category_id": 0} for i in np.unique(pred_ids) if i >= 0]
     return image_stats(comps, gt_seg, pred_ids, pred_seg, 1, gt_void=0, pred_void=-1, where=where)
-
-
-def empty_clustering_stats():
-    return GQStats(1)
