@@ -1,9 +1,12 @@
 """GOSS config keys. Every key carries a comment; ``tests/test_config.py`` enforces it."""
 
+import torch
+
 from detectron2.config import CfgNode as CN
+from detectron2.config import get_cfg
 from detectron2.projects.deeplab import add_deeplab_config
 
-__all__ = ["add_goss_config"]
+__all__ = ["add_goss_config", "get_goss_cfg"]
 
 
 def add_goss_config(cfg):
@@ -112,3 +115,18 @@ def add_goss_config(cfg):
     cfg.INPUT.SMALL_SEGMENT_AREA = 4096
     # The loss weight of those pixels (reference: 3).
     cfg.INPUT.SMALL_SEGMENT_WEIGHT = 3.0
+
+
+def get_goss_cfg(config_file, opts=()):
+    """
+    The frozen config of the tools: Detectron2 defaults, GOSS keys, ``config_file``, then the
+    ``KEY VALUE`` overrides ``opts``; ``MODEL.DEVICE`` falls back to the CPU without CUDA.
+    """
+    cfg = get_cfg()
+    add_goss_config(cfg)
+    cfg.merge_from_file(config_file)
+    cfg.merge_from_list(list(opts))
+    if not torch.cuda.is_available():
+        cfg.MODEL.DEVICE = "cpu"
+    cfg.freeze()
+    return cfg

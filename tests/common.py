@@ -11,7 +11,7 @@ CONFIGS = REPO / "projects" / "GOSS" / "configs"
 SHARED = REPO.parent / "shared"
 
 
-def get_goss_cfg(
+def small_goss_cfg(
     backbone="mobilenet_v2",
     num_known=3,
     train_mode="n_plus_one",

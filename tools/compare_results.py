@@ -7,6 +7,7 @@ Print GQ results side by side as a Markdown table.
 Each file is a ``gq_results.json`` written by the GQ evaluator (``tools/train_net.py``) or by
 ``tools/evaluate_goss.py``; values are in percent.
 """
+
 import argparse
 import json
 import sys

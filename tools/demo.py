@@ -18,16 +18,14 @@ import os
 
 import cv2
 import numpy as np
-import torch
 from PIL import Image
 
 import goss  # noqa: F401  (applies the Detectron2 shims, registers GOSS)
-from detectron2.config import get_cfg
 from detectron2.data import MetadataCatalog
 from detectron2.data.detection_utils import read_image
 from detectron2.engine import DefaultPredictor
 from detectron2.utils.logger import setup_logger
-from goss import add_goss_config
+from goss.config import get_goss_cfg
 from goss.utils import GOSSVisualizer, goss_to_coco_panoptic
 
 _MIN_DRAWING_SIZE = 480
@@ -45,17 +43,6 @@ def get_parser():
         "--opts", default=[], nargs=argparse.REMAINDER, help="config overrides as KEY VALUE pairs"
     )
     return parser
-
-
-def setup_cfg(args):
-    cfg = get_cfg()
-    add_goss_config(cfg)
-    cfg.merge_from_file(args.config_file)
-    cfg.merge_from_list(args.opts)
-    if not torch.cuda.is_available():
-        cfg.MODEL.DEVICE = "cpu"
-    cfg.freeze()
-    return cfg
 
 
 def expand_inputs(patterns):
@@ -154,7 +141,7 @@ def main(args=None):
     setup_logger(name="goss")
     if not args.input and not args.video_input:
         raise SystemExit("give --input and/or --video-input")
-    cfg = setup_cfg(args)
+    cfg = get_goss_cfg(args.config_file, args.opts)
     os.makedirs(args.output, exist_ok=True)
     demo = GOSSDemo(cfg)
     for path in expand_inputs(args.input or []):

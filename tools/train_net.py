@@ -17,7 +17,6 @@ import torch
 
 import goss  # noqa: F401  (applies the Detectron2 shims, registers GOSS)
 from detectron2.checkpoint import DetectionCheckpointer
-from detectron2.config import get_cfg
 from detectron2.data import (
     MetadataCatalog,
     build_detection_test_loader,
@@ -29,7 +28,7 @@ from detectron2.projects.deeplab import build_lr_scheduler
 from detectron2.solver import get_default_optimizer_params
 from detectron2.solver.build import maybe_add_gradient_clipping
 from detectron2.utils.logger import setup_logger
-from goss import add_goss_config
+from goss.config import get_goss_cfg
 from goss.data import GOSSDatasetMapper
 from goss.evaluation import GQEvaluator
 
@@ -97,13 +96,7 @@ class Trainer(DefaultTrainer):
 
 def setup(args):
     """Create the config from ``args`` and set up logging and the output directory."""
-    cfg = get_cfg()
-    add_goss_config(cfg)
-    cfg.merge_from_file(args.config_file)
-    cfg.merge_from_list(args.opts)
-    if not torch.cuda.is_available():
-        cfg.MODEL.DEVICE = "cpu"
-    cfg.freeze()
+    cfg = get_goss_cfg(args.config_file, args.opts)
     default_setup(cfg, args)
     setup_logger(output=cfg.OUTPUT_DIR, distributed_rank=0, name="goss")
     return cfg

@@ -6,7 +6,7 @@ import torch
 from detectron2.modeling import build_model
 
 from goss.data import GOSSTargetGenerator
-from tests.common import get_goss_cfg
+from tests.common import small_goss_cfg
 
 
 def _toy_batch(num_known, train_mode, n=2, size=(64, 96), seed=0):
@@ -32,7 +32,7 @@ def _toy_batch(num_known, train_mode, n=2, size=(64, 96), seed=0):
 def test_train_and_inference_step(backbone, identifier):
     torch.manual_seed(0)
     mode = "n_plus_one" if identifier == "n_plus_one" else "n"
-    cfg = get_goss_cfg(backbone, num_known=3, train_mode=mode, identifier=identifier)
+    cfg = small_goss_cfg(backbone, num_known=3, train_mode=mode, identifier=identifier)
     model = build_model(cfg)
     batch = _toy_batch(3, mode)
     model.train()
@@ -57,13 +57,13 @@ def test_train_and_inference_step(backbone, identifier):
 
 
 def test_n_model_without_contrastive_has_two_losses():
-    cfg = get_goss_cfg(num_known=3, train_mode="n", identifier="msp", contrastive=False)
+    cfg = small_goss_cfg(num_known=3, train_mode="n", identifier="msp", contrastive=False)
     model = build_model(cfg).train()
     assert set(model(_toy_batch(3, "n"))) == {"loss_sem_seg", "loss_bpd"}
 
 
 def test_unknown_clustering_none_gives_one_unknown_segment():
-    cfg = get_goss_cfg(num_known=3, train_mode="n", identifier="msp", contrastive=False)
+    cfg = small_goss_cfg(num_known=3, train_mode="n", identifier="msp", contrastive=False)
     cfg.MODEL.GOSS.MSP_THRESHOLD = 1.1  # every pixel unknown
     cfg.MODEL.GOSS.UNKNOWN_CLUSTERING = "none"
     model = build_model(cfg).eval()

@@ -7,7 +7,7 @@ from detectron2.modeling import build_model
 from goss.data import GOSSDatasetMapper
 from goss.data.datasets import load_goss_json
 from goss.data.shapes import build_goss_shapes
-from tests.common import get_goss_cfg
+from tests.common import small_goss_cfg
 
 
 def test_overfit_two_goss_shapes_images(tmp_path):
@@ -22,7 +22,7 @@ def test_overfit_two_goss_shapes_images(tmp_path):
     assert len(records) == 2
     torch.manual_seed(0)
     np.random.seed(0)
-    cfg = get_goss_cfg(num_known=6, train_mode="n_plus_one", identifier="n_plus_one")
+    cfg = small_goss_cfg(num_known=6, train_mode="n_plus_one", identifier="n_plus_one")
     cfg.INPUT.MIN_SIZE_TRAIN = (64,)
     cfg.INPUT.MAX_SIZE_TRAIN = 64
     cfg.INPUT.CROP.ENABLED = False

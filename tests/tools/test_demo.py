@@ -6,14 +6,14 @@ import pytest
 from detectron2.checkpoint import DetectionCheckpointer
 from detectron2.modeling import build_model
 
-from tests.common import get_goss_cfg, load_tool, write_tiny_goss_dataset
+from tests.common import small_goss_cfg, load_tool, write_tiny_goss_dataset
 
 
 @pytest.fixture(scope="module")
 def demo_setup(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("demo")
     records = write_tiny_goss_dataset(tmp / "data", "goss_test_tiny_demo", num_images=2)
-    cfg = get_goss_cfg(num_known=3, train_mode="n", identifier="msp", contrastive=False)
+    cfg = small_goss_cfg(num_known=3, train_mode="n", identifier="msp", contrastive=False)
     cfg.MODEL.GOSS.MSP_THRESHOLD = 0.9  # an untrained model: plenty of unknown pixels
     cfg.DATASETS.TEST = ("goss_test_tiny_demo",)
     DetectionCheckpointer(build_model(cfg), save_dir=str(tmp)).save("tiny")

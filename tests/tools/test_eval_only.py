@@ -5,7 +5,7 @@ import json
 from detectron2.checkpoint import DetectionCheckpointer
 from detectron2.modeling import build_model
 
-from tests.common import get_goss_cfg, load_tool, write_tiny_goss_dataset
+from tests.common import small_goss_cfg, load_tool, write_tiny_goss_dataset
 
 EXPECTED_KEYS = {
     "GQ",
@@ -22,7 +22,7 @@ EXPECTED_KEYS = {
 
 def test_eval_only_produces_evaluator_keys(tmp_path):
     write_tiny_goss_dataset(tmp_path / "data", "goss_test_tiny_eval", num_images=2)
-    cfg = get_goss_cfg(num_known=3, train_mode="n_plus_one", identifier="n_plus_one")
+    cfg = small_goss_cfg(num_known=3, train_mode="n_plus_one", identifier="n_plus_one")
     cfg.DATASETS.TEST = ("goss_test_tiny_eval",)
     cfg.INPUT.MIN_SIZE_TEST = 64
     cfg.INPUT.MAX_SIZE_TEST = 64

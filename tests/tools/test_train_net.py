@@ -2,12 +2,12 @@
 
 import torch
 
-from tests.common import get_goss_cfg, load_tool, write_tiny_goss_dataset
+from tests.common import small_goss_cfg, load_tool, write_tiny_goss_dataset
 
 
 def _cfg(tmp_path, out):
     write_tiny_goss_dataset(tmp_path / "data", "goss_test_tiny_resume", num_images=1)
-    cfg = get_goss_cfg(num_known=3, train_mode="n_plus_one", contrastive=False)
+    cfg = small_goss_cfg(num_known=3, train_mode="n_plus_one", contrastive=False)
     cfg.MODEL.SEM_SEG_HEAD.ASPP_DROPOUT = 0.0
     cfg.INPUT.RANDOM_FLIP = "none"
     cfg.INPUT.MIN_SIZE_TRAIN = (64,)
