@@ -54,11 +54,17 @@ __device__ void unite(int* L, int a, int b) {
   }
 }
 
-__global__ void find_parents_kernel(const float* ang, int H, int W, double thresh, int* par,
-                                    int* root) {
+__global__ void find_parents_kernel(const float* ang, int H, int W, double thresh, float two_pi,
+                                    int* par, int* root) {
   const int64_t P = static_cast<int64_t>(H) * W;
   for (int64_t p = blockIdx.x * blockDim.x + threadIdx.x; p < P; p += blockDim.x * gridDim.x) {
     const int h = static_cast<int>(p / W), w = static_cast<int>(p % W);
+    if (!(ang[p] >= 0.0f && ang[p] <= two_pi)) {
+      // Invalid angles (the Python face rejects them) become roots instead of bad indices.
+      par[p] = static_cast<int>(p);
+      root[p] = 1;
+      continue;
+    }
     const int k = direction_bin(ang[p]);
     const int qh = h + kDevDirRow[k], qw = w + kDevDirCol[k];
     bool is_root = qh < 0 || qh >= H || qw < 0 || qw >= W;
@@ -157,7 +163,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> super_bpd_cuda(
   at::Tensor par = at::empty({P}, iopts);
   at::Tensor roots = at::empty({H, W}, iopts);
   find_parents_kernel<<<blocks, kThreads, 0, stream>>>(
-      ang, H, W, theta_a * kPi / 180.0, par.data_ptr<int>(), roots.data_ptr<int>());
+      ang, H, W, theta_a * kPi / 180.0, static_cast<float>(2.0 * M_PI), par.data_ptr<int>(),
+      roots.data_ptr<int>());
   check_launch();
 
   at::Tensor L = at::arange(P, iopts);
