@@ -3,7 +3,7 @@
 
 Each image has 2-4 regions of textured "stuff" (grass: green stripes, sand: yellow dots,
 water: blue waves) and solid-coloured objects. Known objects: red circles, white squares, black
-triangles. Training images also hold small void clutter blobs (grey/brown, label 255). Unknown
+triangles. Training images also hold void clutter blobs (random non-red colours, label 255). Unknown
 objects (orange stars, magenta crosses, cyan rings) appear only in validation images, often
 touching each other, so separating them is the clustering branch's job.
 
@@ -35,7 +35,21 @@ __all__ = ["SHAPES_CLASSES", "build_goss_shapes", "ensure_goss_shapes", "goss_sh
 logger = logging.getLogger(__name__)
 
 NUM_STUFF, NUM_KNOWN = SHAPES_NUM_STUFF, SHAPES_NUM_KNOWN
-_CLUTTER_COLORS = ((128, 128, 128), (120, 80, 40), (170, 150, 140))
+# Void clutter: unlabelled blobs of random saturated colours (hue away from the red of the known
+# circles), standing for the unlabelled objects that fill void in real data; an N+1 model learns
+# from them that "some other object" is class N.
+_CLUTTER_HUE_RANGE = (20.0, 340.0)
+
+
+def _clutter_color(rng):
+    """A random saturated RGB colour whose hue avoids red."""
+    h = rng.uniform(*_CLUTTER_HUE_RANGE) / 60.0
+    s, v = rng.uniform(0.6, 1.0), rng.uniform(0.6, 1.0)
+    x = v * s * (1 - abs(h % 2 - 1))
+    c = v * s
+    rgb = [(c, x, 0), (x, c, 0), (0, c, x), (0, x, c), (x, 0, c), (c, 0, x)][int(h) % 6]
+    return tuple(255 * (v - c + channel) for channel in rgb)
+
 DATASET_DIR = "goss_shapes"
 DEFAULTS = {"num_train": 200, "num_val": 50, "image_size": 128, "seed": 0}
 
@@ -139,11 +153,9 @@ def render_sample(rng, size, split):
         )
     if split == "train":
         for _ in range(rng.integers(0, 4)):
-            color = _CLUTTER_COLORS[rng.integers(len(_CLUTTER_COLORS))]
             center = rng.uniform(0.05 * size, 0.95 * size, 2)
-            _paint(
-                rng, image, label, "blob", IGNORE_LABEL, color, center, rng.uniform(4, 9) * scale
-            )
+            radius = rng.uniform(6, 14) * scale
+            _paint(rng, image, label, "blob", IGNORE_LABEL, _clutter_color(rng), center, radius)
     else:
         center = rng.uniform(0.25 * size, 0.75 * size, 2)
         for _ in range(rng.integers(1, 5)):
