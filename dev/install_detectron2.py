@@ -4,8 +4,10 @@ Install Detectron2 v0.6 into the current Python environment, without its compile
 
 Detectron2 is not on PyPI under its own name. ``pb1-detectron2==0.6`` is an sdist of FAIR's v0.6
 release whose Python files match the v0.6 tag, but it lacks ``detectron2/layers/csrc``, so its
-build of ``detectron2._C`` fails. This script downloads the sdist, checks its sha256 (and stops
-if it differs), removes ``ext_modules`` from its ``setup.py`` and installs it with ``--no-deps``
+build of ``detectron2._C`` fails. This script downloads the sdist from PyPI (its address from
+PyPI's simple JSON API: recent pip refuses ``pip download`` of it, because its ``all`` extra names a
+direct URL), checks its sha256 (and stops if it differs), removes ``ext_modules`` from its
+``setup.py`` and installs it with ``--no-deps``
 (the runtime dependencies are pinned in ``requirements.txt``). GOSS's ``goss/compat.py`` then
 makes the missing ``detectron2._C`` fail clearly where it would be used.
 
@@ -13,18 +15,23 @@ Idempotent: does nothing when ``pb1-detectron2==0.6`` is already installed.
 
 Usage: ``python dev/install_detectron2.py``
 """
+
 import hashlib
 import importlib.metadata
+import json
 import subprocess
 import sys
 import tarfile
 import tempfile
+import urllib.request
 from pathlib import Path
 
 PACKAGE = "pb1-detectron2"
 VERSION = "0.6"
 SHA256 = "5d2e9e51e523ec72f6a31cca04b0a515492e9514b773a3d134cedc0677170b29"
 EXT_LINE = "ext_modules=get_extensions(),"
+SIMPLE_API = f"https://pypi.org/simple/{PACKAGE}/"
+SDIST = f"{PACKAGE}-{VERSION}.tar.gz"
 
 
 def installed_version():
@@ -36,6 +43,21 @@ def installed_version():
 
 def pip(*args):
     subprocess.run([sys.executable, "-m", "pip", *args], check=True)
+
+
+def download_sdist(dst):
+    """Download the sdist of PACKAGE==VERSION, found through PyPI's simple JSON API, to ``dst``."""
+    request = urllib.request.Request(
+        SIMPLE_API, headers={"Accept": "application/vnd.pypi.simple.v1+json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=120) as r:
+            files = json.load(r)["files"]
+        url = next(f["url"] for f in files if f["filename"] == SDIST)
+        with urllib.request.urlopen(url, timeout=300) as r, open(dst, "wb") as f:
+            f.write(r.read())
+    except (OSError, ValueError, KeyError, StopIteration) as e:
+        sys.exit(f"error: cannot download {SDIST} via {SIMPLE_API}: {e}")
 
 
 def sha256_of(path):
@@ -52,18 +74,15 @@ def main():
         return 0
     with tempfile.TemporaryDirectory(prefix="goss-d2-") as tmp:
         tmp = Path(tmp)
-        pip("download", "--no-deps", "--no-binary", ":all:", "--no-build-isolation",
-            "-d", str(tmp), f"{PACKAGE}=={VERSION}")
-        sdists = sorted(tmp.glob(f"{PACKAGE}-{VERSION}.tar.gz"))
-        if len(sdists) != 1:
-            sys.exit(f"error: expected one {PACKAGE}-{VERSION}.tar.gz in {tmp}, found {sdists}")
-        actual = sha256_of(sdists[0])
+        sdist = tmp / SDIST
+        download_sdist(sdist)
+        actual = sha256_of(sdist)
         if actual != SHA256:
             sys.exit(
-                f"error: sha256 of {sdists[0].name} is {actual}, expected {SHA256}; "
+                f"error: sha256 of {sdist.name} is {actual}, expected {SHA256}; "
                 "refusing to install an sdist that is not Detectron2 v0.6"
             )
-        with tarfile.open(sdists[0]) as tar:
+        with tarfile.open(sdist) as tar:
             tar.extractall(tmp, filter="data")
         src = tmp / f"{PACKAGE}-{VERSION}"
         setup_py = src / "setup.py"
