@@ -91,6 +91,7 @@ class GOSSDemo:
         return panoptic, vis.get_image()
 
     def save(self, path, panoptic, drawing, out_dir):
+        """Write the drawing and the COCO-panoptic PNG + JSON; return the ``segments_info``."""
         stem = os.path.splitext(os.path.basename(path))[0]
         Image.fromarray(drawing).save(os.path.join(out_dir, f"{stem}.png"))
         pan_rgb, segments = goss_to_coco_panoptic(panoptic, self.num_known, self.label_divisor)
@@ -110,6 +111,7 @@ class GOSSDemo:
                 f,
                 indent=1,
             )
+        return segments
 
 
 def run_video(demo, path, out_dir):
@@ -150,10 +152,8 @@ def main(args=None):
         except Exception as e:  # PIL raises several types for unreadable files
             raise ValueError(f"cannot read image {path}: {e}") from e
         panoptic, drawing = demo.run_on_image(image)
-        demo.save(path, panoptic, drawing, args.output)
-        n_unknown = len(
-            {int(i) for i in np.unique(panoptic) if i // demo.label_divisor == demo.num_known}
-        )
+        segments = demo.save(path, panoptic, drawing, args.output)
+        n_unknown = sum(s["isthing"] for s in segments)
         logger.info("%s: %d unknown clusters", path, n_unknown)
     if args.video_input:
         run_video(demo, args.video_input, args.output)

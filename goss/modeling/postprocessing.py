@@ -39,11 +39,12 @@ def get_goss_segmentation(
     uniq, inverse = torch.unique(ids, return_inverse=True)
     first = torch.full((len(uniq),), ids.numel(), dtype=torch.long, device=ids.device)
     first.scatter_reduce_(0, inverse, torch.arange(len(ids), device=ids.device), "amin")
+    order = first.argsort()
     rank = torch.empty_like(first)
-    rank[first.argsort()] = torch.arange(len(uniq), device=ids.device)
+    rank[order] = torch.arange(len(uniq), device=ids.device)
     areas = torch.bincount(inverse, minlength=len(uniq))
     keep = areas >= max(unknown_min_area, 1)
-    new_id = torch.cumsum(keep[first.argsort()].long(), 0)[rank]  # 1.. over kept clusters
+    new_id = torch.cumsum(keep[order].long(), 0)[rank]  # 1.. over kept clusters
     seg = torch.where(keep[inverse], num_known * label_divisor + new_id[inverse], VOID)
     out[unknown] = seg.to(torch.int32)
     return out
