@@ -36,8 +36,9 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
 
 TORCH_LIBRARY(goss, m) {
   // Super-BPD post-processing (goss/csrc/super_bpd): angles float32 [H, W] in [0, 2pi), thresholds
-  // in degrees -> (roots, before_dilation, after_dilation, labels), int32 [H, W] each.
+  // in degrees -> (roots, before_dilation, after_dilation, labels), int32 [H, W] each; with
+  // intermediates=False the first three may come back empty (the CPU op skips them).
   m.def(
       "super_bpd(Tensor angles, float theta_a, float theta_l, float theta_s, float s_o, "
-      "bool reference_quirks) -> (Tensor, Tensor, Tensor, Tensor)");
+      "bool reference_quirks, bool intermediates=True) -> (Tensor, Tensor, Tensor, Tensor)");
 }

@@ -109,7 +109,13 @@ def super_bpd(
                 )
     load_ops()
     roots, before, after, labels = torch.ops.goss.super_bpd(
-        angles, float(theta_a), float(theta_l), float(theta_s), float(s_o), bool(reference_quirks)
+        angles,
+        float(theta_a),
+        float(theta_l),
+        float(theta_s),
+        float(s_o),
+        bool(reference_quirks),
+        bool(return_intermediates),
     )
     if not return_intermediates:
         return labels

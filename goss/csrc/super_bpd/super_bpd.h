@@ -1,7 +1,9 @@
 // Super-BPD post-processing (Wan et al., CVPR 2020), following spec/super_bpd.md section 3.
 //
-// torch.ops.goss.super_bpd(angles float32 [H, W], theta_a, theta_l, theta_s, s_o, reference_quirks)
+// torch.ops.goss.super_bpd(angles float32 [H, W], theta_a, theta_l, theta_s, s_o, reference_quirks,
+//                          intermediates=True)
 //   -> (roots, before_dilation, after_dilation, labels), all int32 [H, W] on the input's device.
+// With intermediates=False the CPU op may skip the first three and return them empty.
 // Labels are 1 + the minimum raster index of each region (the reference's convention).
 //
 // The pixel stages (parents, union-find, root merging, boundary pairs) run on the input's device;
@@ -76,13 +78,20 @@ std::vector<int32_t> merge_region_graph(
     const std::vector<int64_t>& areas,
     const Params& params);
 
+// Section 3.2 on the CPU (super_bpd_parents.cpp): par[p] = the parent of pixel p, or p for a
+// root, and is_root[p] = (par[p] == p), for angles float [H, W]; false if an angle is not a
+// finite value in [0, 2pi].
+bool compute_parents(const float* ang, int64_t H, int64_t W, double theta_a, int32_t* par,
+                     uint8_t* is_root);
+
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> super_bpd_cpu(
     const at::Tensor& angles,
     double theta_a,
     double theta_l,
     double theta_s,
     double s_o,
-    bool reference_quirks);
+    bool reference_quirks,
+    bool intermediates);
 
 #if defined(WITH_CUDA)
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> super_bpd_cuda(
@@ -91,11 +100,12 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> super_bpd_cuda(
     double theta_l,
     double theta_s,
     double s_o,
-    bool reference_quirks);
+    bool reference_quirks,
+    bool intermediates);
 #endif
 
-// An int32 [H, W] CPU tensor whose memory comes from (and returns to) a small pool of buffers.
-at::Tensor pooled_int32(int64_t H, int64_t W);
+// A [H, W] CPU tensor of dtype whose memory comes from (and returns to) a small pool of buffers.
+at::Tensor pooled_tensor(int64_t H, int64_t W, at::ScalarType dtype = at::kInt);
 
 // Argument checks shared by both devices (TORCH_CHECK, i.e. RuntimeError from the op).
 void check_inputs(const at::Tensor& angles, const Params& params);

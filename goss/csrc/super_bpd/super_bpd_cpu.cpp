@@ -3,10 +3,10 @@
 #include <c10/util/Exception.h>
 #include <torch/types.h>
 
-#include <atomic>
+#include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
-#include <memory>
 #include <numeric>
 #include <torch/library.h>
 
@@ -17,180 +17,115 @@ namespace super_bpd {
 
 namespace {
 
-// Union-find over pixels whose representative is always the minimum index of its set
-// (the larger root is linked under the smaller), so L[x] <= x holds for every x.
-inline int32_t find(int32_t* L, int32_t x) {
-  while (L[x] != x) {
-    L[x] = L[L[x]];
-    x = L[x];
-  }
-  return x;
-}
-
-inline void unite(int32_t* L, int32_t a, int32_t b) {
-  a = find(L, a);
-  b = find(L, b);
-  if (a < b) {
-    L[b] = a;
-  } else if (b < a) {
-    L[a] = b;
-  }
-}
-
-// Exact float-domain forms of the reference's double-precision tests, so that the per-pixel loop
-// needs neither a division nor double arithmetic: bin(theta) = #{k >= 1 : theta >= bin_start[k]}
-// mod 8, and root(|a - b|) <=> root_lo <= |a - b| <= root_hi.
-struct FloatTables {
-  float two_pi;
-  float bin_start[9];
-  float root_lo;
-  float root_hi;
-};
-
-// Smallest non-negative float in [lo, hi] where pred turns true (pred false -> true), else hi.
-template <class Pred>
-float first_true(float lo, float hi, Pred pred) {
-  uint32_t a, b;
-  std::memcpy(&a, &lo, 4);
-  std::memcpy(&b, &hi, 4);
-  while (a < b) {
-    const uint32_t m = a + (b - a) / 2;
-    float x;
-    std::memcpy(&x, &m, 4);
-    if (pred(x)) {
-      b = m;
+// Union-find over pixels whose representative is always the minimum index of its set, so
+// L[x] <= x holds for every x: Rem's algorithm with splicing (each step links the larger parent
+// under the smaller one and moves up), which needs no separate find.
+inline void unite(int32_t* L, int32_t x, int32_t y) {
+  while (L[x] != L[y]) {
+    if (L[x] < L[y]) {
+      if (L[y] == y) {
+        L[y] = L[x];
+        return;
+      }
+      const int32_t next = L[y];
+      L[y] = L[x];
+      y = next;
     } else {
-      a = m + 1;
+      if (L[x] == x) {
+        L[x] = L[y];
+        return;
+      }
+      const int32_t next = L[x];
+      L[x] = L[y];
+      x = next;
     }
   }
-  float x;
-  std::memcpy(&x, &a, 4);
-  return x;
 }
 
-FloatTables make_tables(double thresh) {
-  FloatTables t;
-  t.two_pi = static_cast<float>(2.0 * M_PI);
-  const float top = 8.0f;  // above every valid angle
-  t.bin_start[0] = 0.0f;
-  for (int k = 1; k <= 8; ++k) {
-    t.bin_start[k] = first_true(0.0f, top, [k](float x) {
-      return static_cast<int>((static_cast<double>(x) + kPi / 8.0) / (kPi / 4.0)) >= k;
-    });
+// Section 3.4 for the root p = (h, w): unite it with every root q (is_root[q] = 1) with
+// |drow| <= 3 and |dcol| <= 3 that comes later in raster order (earlier ones united with p already).
+// Needs L initialised up to row h + 3, and 8 readable bytes after the last flag. Each window row
+// (at most 7 flags) is read as one 64-bit word, so only the roots found cost a branch.
+inline void unite_root_window(int32_t* L, const uint8_t* is_root, int32_t p, int64_t H,
+                              int64_t W) {
+  constexpr bool kLittle = std::endian::native == std::endian::little;
+  const int64_t h = p / W, w = p % W;
+  const int64_t w0 = std::max<int64_t>(0, w - kRootRadius);
+  const int64_t w1 = std::min(W - 1, w + kRootRadius);
+  for (int64_t r = h; r <= std::min(H - 1, h + kRootRadius); ++r) {
+    const int64_t first = r == h ? p + 1 : r * W + w0;
+    const int64_t n = r * W + w1 + 1 - first;  // 0..7 flags
+    uint64_t word;
+    std::memcpy(&word, is_root + first, 8);
+    // keep the first n bytes in memory order
+    word &= kLittle ? (n == 0 ? 0 : ~uint64_t{0} >> (64 - 8 * n)) : ~(~uint64_t{0} >> (8 * n));
+    for (; word != 0; word &= word - 1) {
+      const int64_t byte = std::countr_zero(word) / 8;
+      unite(L, p, static_cast<int32_t>(first + (kLittle ? byte : 7 - byte)));
+    }
   }
-  // circdiff rises up to the last float <= pi and falls after it.
-  const float peak = first_true(0.0f, top, [](float x) { return static_cast<double>(x) > kPi; });
-  const float below = std::nextafter(peak, 0.0f);
-  auto is_root = [thresh](float d) { return circdiff(d, 0.0f) > thresh; };
-  const float rise = first_true(0.0f, below, is_root);
-  const bool rise_ok = is_root(rise);
-  // Last float of the falling part that is a root: one before the first non-root.
-  const float fall_end = first_true(peak, top, [&](float x) { return !is_root(x); });
-  const bool fall_ok = is_root(peak);
-  t.root_lo = rise_ok ? rise : peak;
-  t.root_hi = fall_ok ? std::nextafter(fall_end, 0.0f) : below;
-  if (!rise_ok && !fall_ok) {
-    t.root_lo = top;  // empty interval
-    t.root_hi = 0.0f;
-  }
-  return t;
 }
 
-inline int fast_bin(float theta, const FloatTables& t) {
-  int k = static_cast<int>(theta * 1.27323954f + 0.5f);
-  k = k < 0 ? 0 : (k > 8 ? 8 : k);
-  while (k < 8 && theta >= t.bin_start[k + 1]) {
-    ++k;
-  }
-  while (k > 0 && theta < t.bin_start[k]) {
-    --k;
-  }
-  return k == 8 ? 0 : k;
-}
-
-// Section 3.2: the parent of pixel (h, w) (itself for a root); sets ok = false for an angle that
-// is not a finite value in [0, 2pi].
-inline int32_t parent_of(const float* ang, int64_t h, int64_t w, int64_t H, int64_t W,
-                         const FloatTables& t, bool& ok) {
-  const int64_t p = h * W + w;
-  const float a = ang[p];
-  if (!(a >= 0.0f && a <= t.two_pi)) {
-    ok = false;
-    return static_cast<int32_t>(p);
-  }
-  const int k = fast_bin(a, t);
-  const int64_t qh = h + kDirRow[k];
-  const int64_t qw = w + kDirCol[k];
-  if (qh < 0 || qh >= H || qw < 0 || qw >= W) {
-    return static_cast<int32_t>(p);
-  }
-  const float d = std::fabs(a - ang[qh * W + qw]);
-  return d >= t.root_lo && d <= t.root_hi ? static_cast<int32_t>(p)
-                                           : static_cast<int32_t>(qh * W + qw);
-}
-
-// Parents, the 0/1 root map and the super-BPD forest L (section 3.3: union of every pixel with
-// its parent). With one thread the union runs in the same pass; with several, parents are found
-// in parallel first. The forest's labels do not depend on the order of the unions.
-bool parents_and_forest(const float* ang, int64_t H, int64_t W, double theta_a, int32_t* par,
-                        int32_t* root, int32_t* L) {
-  const FloatTables t = make_tables(theta_a * kPi / 180.0);
-  if (at::get_num_threads() == 1) {
-    bool ok = true;
-    std::iota(L, L + std::min(H, int64_t{2}) * W, 0);
-    for (int64_t h = 0; h < H; ++h) {
-      if (h + 2 < H) {
-        // parents are at most one row ahead: set up the forest one row in advance
-        std::iota(L + (h + 2) * W, L + (h + 3) * W, static_cast<int32_t>((h + 2) * W));
-      }
-      for (int64_t w = 0; w < W; ++w) {
-        const int32_t p = static_cast<int32_t>(h * W + w);
-        par[p] = parent_of(ang, h, w, H, W, t, ok);
-        root[p] = par[p] == p;
+// Section 3.3 (and 3.4 when merge_roots): the super-BPD forest L, the union of every pixel with
+// its parent in raster order, and with merge_roots also of every root with the roots in its
+// window. Parents are at most one row ahead and root windows three, so rows of L are initialised
+// that far in advance. Roots are appended to root_list (raster order) when it is given.
+void build_forest(const int32_t* par, const uint8_t* is_root, int64_t H, int64_t W,
+                  bool merge_roots, int32_t* L, std::vector<int32_t>* root_list) {
+  const int64_t ahead = merge_roots ? kRootRadius : 1;
+  std::iota(L, L + std::min(H, ahead + 1) * W, 0);
+  for (int64_t h = 0; h < H; ++h) {
+    if (h + ahead + 1 < H) {
+      const int64_t r = h + ahead + 1;
+      std::iota(L + r * W, L + (r + 1) * W, static_cast<int32_t>(r * W));
+    }
+    const int32_t end = static_cast<int32_t>((h + 1) * W);
+    for (int32_t p = static_cast<int32_t>(h * W); p < end; ++p) {
+      if (par[p] != p) {
         unite(L, p, par[p]);
+      } else if (merge_roots) {
+        unite_root_window(L, is_root, p, H, W);
+      } else if (root_list != nullptr) {
+        root_list->push_back(p);
       }
     }
-    return ok;
   }
-  std::atomic<bool> ok{true};
-  at::parallel_for(0, H, 16, [&](int64_t h0, int64_t h1) {
-    bool chunk_ok = true;
-    for (int64_t h = h0; h < h1; ++h) {
-      for (int64_t w = 0; w < W; ++w) {
-        const int64_t p = h * W + w;
-        L[p] = static_cast<int32_t>(p);
-        par[p] = parent_of(ang, h, w, H, W, t, chunk_ok);
-        root[p] = par[p] == p;
-      }
-    }
-    if (!chunk_ok) {
-      ok = false;
-    }
-  });
-  for (int64_t i = 0; i < H * W; ++i) {
-    unite(L, static_cast<int32_t>(i), par[i]);
-  }
-  return ok;
 }
 
-// Section 3.4: unite every pair of roots with |drow| <= 3 and |dcol| <= 3.
-void merge_roots(int32_t* L, const int32_t* root, const std::vector<int32_t>& root_list, int64_t H,
-                 int64_t W) {
-  for (const int32_t p : root_list) {
-    const int64_t h = p / W, w = p % W;
-    {
-      const int64_t h1 = std::min(H - 1, h + kRootRadius);
-      const int64_t w0 = std::max<int64_t>(0, w - kRootRadius);
-      const int64_t w1 = std::min(W - 1, w + kRootRadius);
-      for (int64_t qh = h; qh <= h1; ++qh) {
-        for (int64_t qw = w0; qw <= w1; ++qw) {
-          if (root[qh * W + qw]) {
-            unite(L, static_cast<int32_t>(h * W + w), static_cast<int32_t>(qh * W + qw));
-          }
-        }
-      }
+// Flattens row h of L (every earlier row is flat, and L[x] <= x). A pixel with L[i] == i is the
+// first pixel (representative) of an after-dilation region: it is appended to reps, and its
+// region's area is counted at area_at[i], by runs of equal representatives.
+void flatten_row(int32_t* L, int32_t* area_at, int64_t h, int64_t W, std::vector<int32_t>& reps) {
+  int32_t run_rep = -1;
+  int32_t run = 0;
+  const int32_t end = static_cast<int32_t>((h + 1) * W);
+  for (int32_t i = static_cast<int32_t>(h * W); i < end; ++i) {
+    const int32_t l = L[L[i]];
+    L[i] = l;
+    if (l == i) {
+      reps.push_back(i);
+      area_at[i] = 0;
     }
+    if (l != run_rep) {
+      if (run > 0) {
+        area_at[run_rep] += run;
+      }
+      run_rep = l;
+      run = 0;
+    }
+    ++run;
   }
+  area_at[run_rep] += run;
+}
+
+// Asks the CPU to bring row [0, W) of an image into the cache ahead of irregular reads.
+template <class T>
+inline void prefetch_row(const T* row, int64_t W) {
+#if defined(__GNUC__)
+  for (int64_t x = 0; x < W; x += 64 / sizeof(T)) {
+    __builtin_prefetch(row + x);
+  }
+#endif
 }
 
 inline int32_t walk(const int32_t* par, int32_t p) {
@@ -200,100 +135,188 @@ inline int32_t walk(const int32_t* par, int32_t p) {
   return p;
 }
 
-// Section 3.5: boundary pairs in raster order. With quirks (Q1) the bottom pair of a pixel whose
-// right pair was a boundary starts from the walked pixel instead of the pixel itself.
-BoundaryPairs boundary_pairs(const float* ang, const int32_t* par, const int32_t* L,
-                             const int32_t* node, int64_t H, int64_t W, bool quirks) {
-  BoundaryPairs out;
-  for (int64_t h = 0; h < H; ++h) {
-    const int32_t* row = L + h * W;
-    const int32_t* below = h + 1 < H ? row + W : row;
-    for (int64_t w = 0; w < W; ++w) {
-      const int32_t lp = row[w];
-      // Fast path: no boundary to the right or below.
-      if ((w + 1 == W || row[w + 1] == lp) && below[w] == lp) {
+// Growable output of the boundary scan: pairs are written at n, with room for 2 W more per row.
+struct PairWriter {
+  BoundaryPairs& out;
+  size_t n = 0;
+  void reserve_row(int64_t W) {
+    const size_t need = n + 2 * static_cast<size_t>(W);
+    if (out.i.size() < need) {
+      const size_t size = std::max(need, 2 * out.i.size());
+      out.i.resize(size);
+      out.j.resize(size);
+      out.diff.resize(size);
+    }
+  }
+  // Writes the pair (x, y) with the angle difference at the walked pixels a, b; keeps it if
+  // `keep`, without a branch (most boundary pixels have only one of their two pairs).
+  void put(int32_t x, int32_t y, const float* ang, int32_t a, int32_t b, bool keep) {
+    out.i[n] = std::min(x, y);
+    out.j[n] = std::max(x, y);
+    out.diff[n] = static_cast<float>(circdiff(ang[a], ang[b]));
+    n += keep;
+  }
+  void finish() {
+    out.i.resize(n);
+    out.j.resize(n);
+    out.diff.resize(n);
+  }
+};
+
+// Section 3.5: the boundary pairs of row h (right pair, then bottom pair, of every pixel whose
+// flattened L differs from its right or bottom neighbour's), appended in raster order. With
+// quirks (Q1) the bottom pair of a pixel whose right pair was a boundary starts from the walked
+// pixel instead of the pixel itself, so rows up to h + kWalkSteps + 1 must be flat.
+template <bool kQuirks>
+void boundary_row(const float* ang, const int32_t* par, const int32_t* L, int64_t h, int64_t H,
+                  int64_t W, PairWriter& out) {
+  out.reserve_row(W);
+  const int32_t* row = L + h * W;
+  const bool has_below = h + 1 < H;
+  const int32_t* below = has_below ? row + W : row;
+  constexpr int64_t kBlock = 16;
+  for (int64_t w = 0; w < W; ++w) {
+    // Fast path: skip blocks of pixels with no boundary to the right or below.
+    if (w % kBlock == 0 && w + kBlock < W) {
+      int32_t differ = 0;
+      for (int64_t x = w; x < w + kBlock; ++x) {
+        differ |= (row[x + 1] ^ row[x]) | (below[x] ^ row[x]);
+      }
+      if (differ == 0) {
+        w += kBlock - 1;
         continue;
       }
-      const int32_t p = static_cast<int32_t>(h * W + w);
+    }
+    const int32_t lp = row[w];
+    const int32_t right = w + 1 < W ? row[w + 1] : lp;
+    if (right == lp && below[w] == lp) {
+      continue;
+    }
+    const int32_t c = static_cast<int32_t>(h * W + w);
+    if constexpr (!kQuirks) {
+      // Both pairs are computed and the missing one is dropped by put().
+      const int32_t a = walk(par, c);
+      out.put(lp, right, ang, a, walk(par, w + 1 < W ? c + 1 : c), right != lp);
+      out.put(lp, below[w], ang, a, walk(par, has_below ? c + static_cast<int32_t>(W) : c),
+              below[w] != lp);
+    } else {
       int64_t ch = h, cw = w;
       for (int k = 0; k < 2; ++k) {
         const int64_t qh = ch + (k == 1), qw = cw + (k == 0);
         if (qh >= H || qw >= W) {
           continue;
         }
-        const int32_t c = static_cast<int32_t>(ch * W + cw);
+        const int32_t cc = static_cast<int32_t>(ch * W + cw);
         const int32_t q = static_cast<int32_t>(qh * W + qw);
-        if (L[p] == L[q]) {
+        if (lp == L[q]) {
           continue;
         }
-        const int32_t a = walk(par, c), b = walk(par, q);
-        out.i.push_back(std::min(node[c], node[q]));
-        out.j.push_back(std::max(node[c], node[q]));
-        out.diff.push_back(static_cast<float>(circdiff(ang[a], ang[b])));
-        if (quirks) {
-          ch = a / W;
-          cw = a % W;
-        }
+        const int32_t a = walk(par, cc);
+        out.put(L[cc], L[q], ang, a, walk(par, q), true);
+        ch = a / W;
+        cw = a % W;
       }
     }
   }
-  return out;
 }
 
 }  // namespace
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> super_bpd_cpu(
     const at::Tensor& angles, double theta_a, double theta_l, double theta_s, double s_o,
-    bool reference_quirks) {
+    bool reference_quirks, bool intermediates) {
   const Params params{theta_a, theta_l, theta_s, s_o, reference_quirks};
   check_inputs(angles, params);
   TORCH_CHECK(angles.device().is_cpu(), "super_bpd_cpu: angles must be on the CPU");
   const int64_t H = angles.size(0), W = angles.size(1), P = H * W;
   const float* ang = angles.data_ptr<float>();
-  at::Tensor roots = pooled_int32(H, W);
-  at::Tensor before = pooled_int32(H, W);
-  at::Tensor after = pooled_int32(H, W);
-  at::Tensor labels = pooled_int32(H, W);
-  at::Tensor par_buf = pooled_int32(H, W);
+  at::Tensor par_buf = pooled_tensor(H, W);
+  at::Tensor after = pooled_tensor(H, W);  // the union-find forest; an output with intermediates
+  at::Tensor labels = pooled_tensor(H, W);
+  at::Tensor roots = at::empty({0}, at::kInt);
+  at::Tensor before = at::empty({0}, at::kInt);
   int32_t* par = par_buf.data_ptr<int32_t>();
-  int32_t* root = roots.data_ptr<int32_t>();
-  int32_t* L = after.data_ptr<int32_t>();  // union-find forest; +1 at the end gives the labels
-  int32_t* node = labels.data_ptr<int32_t>();  // node ids; overwritten by the final labels
+  int32_t* L = after.data_ptr<int32_t>();
 
-  TORCH_CHECK_VALUE(parents_and_forest(ang, H, W, theta_a, par, root, L),
+  at::Tensor flags_buf = pooled_tensor(1, P + 8, at::kByte);  // + 8: see unite_root_window
+  const uint8_t* is_root = flags_buf.data_ptr<uint8_t>();
+  TORCH_CHECK_VALUE(compute_parents(ang, H, W, theta_a, par, flags_buf.data_ptr<uint8_t>()),
                     "super_bpd: angles must be finite radians in [0, 2*pi]");
-  std::vector<int32_t> root_list;
-  int32_t* out = before.data_ptr<int32_t>();
-  for (int64_t i = 0; i < P; ++i) {
-    L[i] = L[L[i]];
-    out[i] = L[i] + 1;
-    if (root[i]) {
-      root_list.push_back(static_cast<int32_t>(i));
+  if (intermediates) {
+    // The forest before root merging is an output: build it, record it, then merge the roots.
+    std::vector<int32_t> root_list;
+    build_forest(par, is_root, H, W, /*merge_roots=*/false, L, &root_list);
+    roots = pooled_tensor(H, W);
+    before = pooled_tensor(H, W);
+    int32_t* root_out = roots.data_ptr<int32_t>();
+    int32_t* before_out = before.data_ptr<int32_t>();
+    for (int64_t i = 0; i < P; ++i) {
+      L[i] = L[L[i]];
+      before_out[i] = L[i] + 1;
+      root_out[i] = is_root[i];
     }
-  }
-  merge_roots(L, root, root_list, H, W);
-  std::vector<int64_t> areas;
-  std::vector<int32_t> first_pixel;
-  for (int64_t i = 0; i < P; ++i) {
-    L[i] = L[L[i]];
-    if (L[i] == i) {
-      node[i] = static_cast<int32_t>(areas.size());
-      areas.push_back(0);
-      first_pixel.push_back(static_cast<int32_t>(i));
-    } else {
-      node[i] = node[L[i]];
+    for (const int32_t p : root_list) {
+      unite_root_window(L, is_root, p, H, W);
     }
-    areas[node[i]] += 1;
+  } else {
+    build_forest(par, is_root, H, W, /*merge_roots=*/true, L, nullptr);
   }
 
-  BoundaryPairs pairs =
-      boundary_pairs(ang, par, L, node, H, W, reference_quirks);
-  std::vector<int32_t> final_node = merge_region_graph(
-      pairs.i.data(), pairs.j.data(), pairs.diff.data(),
-      static_cast<int64_t>(pairs.i.size()), areas, params);
-  for (int64_t i = 0; i < P; ++i) {
-    node[i] = first_pixel[final_node[node[i]]] + 1;  // node[] is the labels tensor
-    L[i] += 1;  // L[] is the after-dilation tensor
+  // Rows are flattened ahead of the boundary scan that reads them (Q1 walks up to 3 rows away).
+  // Until the final pass, the labels buffer holds per-region values at the representatives.
+  int32_t* at_rep = labels.data_ptr<int32_t>();
+  std::vector<int32_t> reps;
+  BoundaryPairs pairs;  // first as representatives, then as node ids
+  PairWriter writer{pairs};
+  const int64_t ahead = reference_quirks ? kWalkSteps + 1 : 1;
+  int64_t flat = 0;
+  for (int64_t h = 0; h < H; ++h) {
+    for (; flat < std::min(H, h + ahead + 1); ++flat) {
+      flatten_row(L, at_rep, flat, W, reps);
+    }
+    if (h + kWalkSteps + 1 < H) {
+      // The 3-parent walks of this row and the next reach kWalkSteps rows further down.
+      prefetch_row(par + (h + kWalkSteps + 1) * W, W);
+      prefetch_row(ang + (h + kWalkSteps + 1) * W, W);
+    }
+    if (reference_quirks) {
+      boundary_row<true>(ang, par, L, h, H, W, writer);
+    } else {
+      boundary_row<false>(ang, par, L, h, H, W, writer);
+    }
+  }
+  writer.finish();
+  // Graph nodes are the regions in raster order of their representatives.
+  std::vector<int64_t> areas(reps.size());
+  for (size_t k = 0; k < reps.size(); ++k) {
+    areas[k] = at_rep[reps[k]];
+    at_rep[reps[k]] = static_cast<int32_t>(k);
+  }
+  for (size_t e = 0; e < pairs.i.size(); ++e) {
+    pairs.i[e] = at_rep[pairs.i[e]];
+    pairs.j[e] = at_rep[pairs.j[e]];
+  }
+  const std::vector<int32_t> final_node =
+      merge_region_graph(pairs.i.data(), pairs.j.data(), pairs.diff.data(),
+                         static_cast<int64_t>(pairs.i.size()), areas, params);
+  for (size_t k = 0; k < reps.size(); ++k) {
+    at_rep[reps[k]] = reps[final_node[k]] + 1;
+  }
+  // Final labels; the representatives already hold theirs and are only read.
+  at::parallel_for(0, P, 1 << 16, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      if (L[i] != i) {
+        at_rep[i] = at_rep[L[i]];
+      }
+    }
+    if (intermediates) {
+      for (int64_t i = i0; i < i1; ++i) {
+        L[i] += 1;  // L[] is the after-dilation tensor
+      }
+    }
+  });
+  if (!intermediates) {
+    after = at::empty({0}, at::kInt);
   }
   return {roots, before, after, labels};
 }

@@ -148,7 +148,7 @@ void check_launch() {
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> super_bpd_cuda(
     const at::Tensor& angles, double theta_a, double theta_l, double theta_s, double s_o,
-    bool reference_quirks) {
+    bool reference_quirks, bool /*intermediates: always computed, they cost little here*/) {
   const Params params{theta_a, theta_l, theta_s, s_o, reference_quirks};
   check_inputs(angles, params);
   TORCH_CHECK(angles.is_cuda(), "super_bpd_cuda: angles must be a CUDA tensor");

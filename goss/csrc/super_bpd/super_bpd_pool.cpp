@@ -1,4 +1,4 @@
-// A small pool of CPU int32 buffers for the Super-BPD op. Each call needs five image-sized arrays;
+// A small pool of CPU buffers for the Super-BPD op. Each call needs several image-sized arrays;
 // fresh allocations of that size are page-faulted in on every call, which costs more than the
 // algorithm itself, so released buffers are kept (up to a cap) and handed out again.
 #include <cstdlib>
@@ -41,8 +41,8 @@ void release(void* ptr, size_t bytes) {
 
 }  // namespace
 
-at::Tensor pooled_int32(int64_t H, int64_t W) {
-  const size_t bytes = (static_cast<size_t>(H * W) * sizeof(int32_t) + 63) / 64 * 64;
+at::Tensor pooled_tensor(int64_t H, int64_t W, at::ScalarType dtype) {
+  const size_t bytes = (static_cast<size_t>(H * W) * at::elementSize(dtype) + 63) / 64 * 64;
   void* ptr = nullptr;
   {
     Pool& p = pool();
@@ -61,7 +61,7 @@ at::Tensor pooled_int32(int64_t H, int64_t W) {
     TORCH_CHECK(ptr != nullptr, "super_bpd: out of memory allocating ", bytes, " bytes");
   }
   return at::from_blob(
-      ptr, {H, W}, [bytes](void* q) { release(q, bytes); }, at::TensorOptions().dtype(at::kInt));
+      ptr, {H, W}, [bytes](void* q) { release(q, bytes); }, at::TensorOptions().dtype(dtype));
 }
 
 }  // namespace super_bpd
