@@ -1,9 +1,11 @@
 """
 Per-image GQ statistics: panoptic-quality matching of one prediction against one ground truth.
 
-One joint histogram per image (``np.bincount`` over ``gt_index * K + pred_index`` after
-remapping segment ids to contiguous indices) gives every intersection, segment area and
-void overlap at once; matching then works on that small ``[Kg, Kp]`` matrix.
+One joint histogram per image gives every intersection, segment area and void overlap at once;
+matching then works on that small ``[Kg, Kp]`` matrix. The histogram comes from one compiled pass
+over the pixels (``torch.ops.goss.joint_histogram``) when ``goss._C`` is built, else from NumPy
+(``np.bincount`` over ``gt_index * Kp + pred_index`` after remapping segment ids to contiguous
+indices); both give the same counts and the same errors.
 
 Rules (design.md §5): same category and IoU strictly > 0.5; GT-void pixels are removed from the
 union; an unmatched prediction lying more than 50% on GT-void (plus same-category crowd GT) is
@@ -12,7 +14,14 @@ not a false positive; predicted void is never a segment; crowd GT segments are n
 
 import numpy as np
 
-__all__ = ["GQStats", "image_stats", "remap_ids", "segments_from_info"]
+__all__ = [
+    "GQStats",
+    "image_stats",
+    "pixel_pass_backend",
+    "remap_ids",
+    "segments_from_info",
+    "stats_from_joint",
+]
 
 
 class GQStats:
@@ -147,10 +156,7 @@ def remap_ids(id_map, keys, where="id map", scale=1):
         mismatch = np.take(key_at, slot) != ids
         bad = mismatch if mismatch.any() else None
     if bad is not None:
-        missing = np.unique(ids[bad])
-        raise ValueError(
-            f"{where}: segment id(s) {missing[:10].tolist()} in the id map are not in segments_info"
-        )
+        raise _missing_error(np.unique(ids[bad]), where)
     return index
 
 
@@ -204,11 +210,71 @@ def image_stats(
         raise ValueError(f"{where}: the void id is listed as a segment")
     g_keys = np.concatenate([[gt_void], g_id])  # index 0 = void
     p_keys = np.concatenate([[pred_void], p_id])
+    joint = _joint_histogram(gt_ids, g_keys, pred_ids, p_keys, where)
+    return stats_from_joint(joint, g_cat, g_crowd, p_cat, num_categories, where)
+
+
+def pixel_pass_backend():
+    """
+    Returns:
+        str: ``"compiled"`` if image_stats counts pixels with ``torch.ops.goss.joint_histogram``,
+        ``"numpy"`` if it uses the NumPy fallback (``goss._C`` not built).
+    """
+    return "compiled" if _compiled_available() else "numpy"
+
+
+def _compiled_available():
+    """Whether the compiled pixel pass can be used (cached; tests replace this function)."""
+    from goss.layers.joint_histogram import joint_histogram_available
+
+    return joint_histogram_available()
+
+
+def _joint_histogram(gt_ids, g_keys, pred_ids, p_keys, where):
+    """
+    Args:
+        gt_ids, pred_ids (ndarray): ``[H, W]`` id maps.
+        g_keys, p_keys (ndarray): int64 ``[Kg]`` / ``[Kp]`` distinct ids, void first.
+    Returns:
+        ndarray int64 ``[Kg, Kp]``: pixel counts of every (GT key, predicted key) pair.
+    Raises:
+        ValueError naming the ids that are not keys (GT checked first) or a non-integer map.
+    """
+    if gt_ids.dtype.kind in "iu" and pred_ids.dtype.kind in "iu" and _compiled_available():
+        return _joint_compiled(gt_ids, g_keys, pred_ids, p_keys, where)
+    return _joint_numpy(gt_ids, g_keys, pred_ids, p_keys, where)
+
+
+def _joint_compiled(gt_ids, g_keys, pred_ids, p_keys, where):
+    """_joint_histogram in one compiled pass (integer maps, goss._C built)."""
+    from goss.layers.joint_histogram import joint_histogram
+
+    joint, gt_missing, pred_missing = joint_histogram(gt_ids, g_keys, pred_ids, p_keys)
+    if gt_missing:
+        raise _missing_ids_error(gt_ids, g_keys, f"{where} (GT)")
+    if pred_missing:
+        raise _missing_ids_error(pred_ids, p_keys, f"{where} (prediction)")
+    return joint
+
+
+def _joint_numpy(gt_ids, g_keys, pred_ids, p_keys, where):
+    """_joint_histogram with NumPy: both maps remapped to key indices, one ``np.bincount``."""
     kg, kp = len(g_keys), len(p_keys)
     packed = remap_ids(gt_ids, g_keys, f"{where} (GT)", scale=kp)
     packed += remap_ids(pred_ids, p_keys, f"{where} (prediction)")
-    joint = np.bincount(packed, minlength=kg * kp).reshape(kg, kp)
-    return stats_from_joint(joint, g_cat, g_crowd, p_cat, num_categories, where)
+    return np.bincount(packed, minlength=kg * kp).reshape(kg, kp)
+
+
+def _missing_ids_error(id_map, keys, where):
+    """The ValueError naming (up to 10 of) the ids of ``id_map`` that are not in ``keys``."""
+    ids = np.asarray(id_map).reshape(-1).astype(np.int64, copy=False)
+    return _missing_error(np.unique(ids[~np.isin(ids, keys)]), where)
+
+
+def _missing_error(missing, where):
+    return ValueError(
+        f"{where}: segment id(s) {missing[:10].tolist()} in the id map are not in segments_info"
+    )
 
 
 def stats_from_joint(joint, g_cat, g_crowd, p_cat, num_categories, where="image"):
