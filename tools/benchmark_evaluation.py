@@ -4,7 +4,9 @@ Benchmark of the GQ per-image statistics: images per second at 640x480 with ~30 
 predicted segments (synthetic, seeded), for goss.evaluation.image_stats (joint histogram), a
 panopticapi-style implementation (np.unique over packed GT/prediction labels) and the slow
 per-segment reference (both in tests/evaluation/reference_impl.py). Asserts that all three
-give identical statistics. Prints one JSON line and writes it to output/benchmark_evaluation.json.
+give identical statistics. Prints one JSON line and writes it to output/benchmark_evaluation.json;
+its "core" says which pixel pass image_stats used ("compiled": the goss._C op, "numpy": the
+fallback when goss._C is not built).
 
   python tools/benchmark_evaluation.py [--images 8] [--repeats 5] [--reference-images 2]
 """
@@ -20,7 +22,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)  # to import the reference implementations from tests/
 
-from goss.evaluation.stats import image_stats  # noqa: E402
+from goss.evaluation.stats import image_stats, pixel_pass_backend  # noqa: E402
 from tests.evaluation.reference_impl import (  # noqa: E402
     panopticapi_style_stats,
     reference_stats,
@@ -78,6 +80,7 @@ def main():
         "speedup_vs_reference": round(fast / ref, 1),
         "identical_stats": True,
         "threads": os.environ.get("OMP_NUM_THREADS", "unset"),
+        "core": pixel_pass_backend(),  # image_stats' pixel pass: goss._C op or NumPy fallback
     }
     line = json.dumps(result)
     print(line)
