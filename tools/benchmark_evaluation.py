@@ -9,6 +9,7 @@ its "core" says which pixel pass image_stats used ("compiled": the goss._C op, "
 fallback when goss._C is not built).
 
   python tools/benchmark_evaluation.py [--images 8] [--repeats 5] [--reference-images 2]
+      [--without-ext]    # as if goss._C were not built: image_stats' NumPy pixel pass
 """
 
 import argparse
@@ -50,7 +51,14 @@ def main():
     ap.add_argument("--reference-images", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--output", default=os.path.join(ROOT, "output", "benchmark_evaluation.json"))
+    ap.add_argument(
+        "--without-ext",
+        action="store_true",
+        help="block goss._C (as if it were not built) to time image_stats' NumPy fallback",
+    )
     args = ap.parse_args()
+    if args.without_ext:
+        sys.modules["goss._C"] = None  # `import goss._C` now fails; nothing imported it yet
     rng = np.random.default_rng(args.seed)
     pairs = [
         random_pair(
