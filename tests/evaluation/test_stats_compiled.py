@@ -1,13 +1,11 @@
 """image_stats with the compiled pixel pass (goss._C) against its NumPy fallback."""
 
-import os
-
 import numpy as np
 import pytest
 
 from goss.evaluation import stats
 from goss.evaluation.stats import image_stats, pixel_pass_backend
-from goss.layers.joint_histogram import joint_histogram_available
+from tests.common import require_joint_histogram
 
 from .reference_impl import panopticapi_style_stats
 from .synthetic import random_pair
@@ -15,11 +13,7 @@ from .synthetic import random_pair
 
 @pytest.fixture(autouse=True)
 def _require_op():
-    if joint_histogram_available():
-        return
-    if os.environ.get("GOSS_EXPECT_OPS") == "1":
-        pytest.fail("GOSS_EXPECT_OPS=1 but goss._C (with joint_histogram) is not importable")
-    pytest.skip("goss._C is not built (or predates joint_histogram)")
+    require_joint_histogram()
 
 
 def _outcome(monkeypatch, compiled, *args, **kwargs):

@@ -1,6 +1,5 @@
 """torch.ops.goss.joint_histogram (through goss.layers.joint_histogram) against np.bincount."""
 
-import os
 import warnings
 
 import numpy as np
@@ -8,16 +7,12 @@ import pytest
 import torch
 
 from goss.layers import joint_histogram, load_ops
-from goss.layers.joint_histogram import joint_histogram_available
+from tests.common import require_joint_histogram
 
 
 @pytest.fixture(autouse=True)
 def _require_op():
-    if joint_histogram_available():
-        return
-    if os.environ.get("GOSS_EXPECT_OPS") == "1":
-        pytest.fail("GOSS_EXPECT_OPS=1 but goss._C (with joint_histogram) is not importable")
-    pytest.skip("goss._C is not built (or predates joint_histogram)")
+    require_joint_histogram()
 
 
 def _expected(gt, gt_keys, pred, pred_keys):
