@@ -46,6 +46,24 @@ def small_goss_cfg(
     return cfg
 
 
+def require_joint_histogram():
+    """
+    Skip the calling test if ``torch.ops.goss.joint_histogram`` is not built, or fail it when
+    ``GOSS_EXPECT_OPS=1`` (CI, ``make test``: the build is expected).
+    """
+    import os
+
+    import pytest
+
+    from goss.layers.joint_histogram import joint_histogram_available
+
+    if joint_histogram_available():
+        return
+    if os.environ.get("GOSS_EXPECT_OPS") == "1":
+        pytest.fail("GOSS_EXPECT_OPS=1 but goss._C (with joint_histogram) is not importable")
+    pytest.skip("goss._C is not built (or predates joint_histogram)")
+
+
 def load_tool(name):
     """Import ``tools/<name>.py`` as a module (tools are scripts, not a package)."""
     import importlib.util

@@ -4,9 +4,12 @@ Benchmark of the GQ per-image statistics: images per second at 640x480 with ~30 
 predicted segments (synthetic, seeded), for goss.evaluation.image_stats (joint histogram), a
 panopticapi-style implementation (np.unique over packed GT/prediction labels) and the slow
 per-segment reference (both in tests/evaluation/reference_impl.py). Asserts that all three
-give identical statistics. Prints one JSON line and writes it to output/benchmark_evaluation.json.
+give identical statistics. Prints one JSON line and writes it to output/benchmark_evaluation.json;
+its "core" says which pixel pass image_stats used ("compiled": the goss._C op, "numpy": the
+fallback when goss._C is not built).
 
   python tools/benchmark_evaluation.py [--images 8] [--repeats 5] [--reference-images 2]
+      [--without-ext]    # as if goss._C were not built: image_stats' NumPy pixel pass
 """
 
 import argparse
@@ -20,7 +23,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)  # to import the reference implementations from tests/
 
-from goss.evaluation.stats import image_stats  # noqa: E402
+from goss.evaluation.stats import image_stats, pixel_pass_backend  # noqa: E402
 from tests.evaluation.reference_impl import (  # noqa: E402
     panopticapi_style_stats,
     reference_stats,
@@ -48,7 +51,14 @@ def main():
     ap.add_argument("--reference-images", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--output", default=os.path.join(ROOT, "output", "benchmark_evaluation.json"))
+    ap.add_argument(
+        "--without-ext",
+        action="store_true",
+        help="block goss._C (as if it were not built) to time image_stats' NumPy fallback",
+    )
     args = ap.parse_args()
+    if args.without_ext:
+        sys.modules["goss._C"] = None  # `import goss._C` now fails; nothing imported it yet
     rng = np.random.default_rng(args.seed)
     pairs = [
         random_pair(
@@ -78,6 +88,7 @@ def main():
         "speedup_vs_reference": round(fast / ref, 1),
         "identical_stats": True,
         "threads": os.environ.get("OMP_NUM_THREADS", "unset"),
+        "core": pixel_pass_backend(),  # image_stats' pixel pass: goss._C op or NumPy fallback
     }
     line = json.dumps(result)
     print(line)

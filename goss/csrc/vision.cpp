@@ -41,4 +41,10 @@ TORCH_LIBRARY(goss, m) {
   m.def(
       "super_bpd(Tensor angles, float theta_a, float theta_l, float theta_s, float s_o, "
       "bool reference_quirks, bool intermediates=True) -> (Tensor, Tensor, Tensor, Tensor)");
+  // Joint histogram of two id maps for GQ evaluation (goss/csrc/joint_histogram): ids int32,
+  // int64 or uint32 (same number of elements), keys distinct int64 [Kg] / [Kp] ->
+  // (joint int64 [Kg, Kp], GT pixels not among the keys, predicted pixels not among the keys).
+  m.def(
+      "joint_histogram(Tensor gt_ids, Tensor gt_keys, Tensor pred_ids, Tensor pred_keys) -> "
+      "(Tensor, int, int)");
 }

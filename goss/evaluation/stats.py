@@ -1,9 +1,11 @@
 """
 Per-image GQ statistics: panoptic-quality matching of one prediction against one ground truth.
 
-One joint histogram per image (``np.bincount`` over ``gt_index * K + pred_index`` after
-remapping segment ids to contiguous indices) gives every intersection, segment area and
-void overlap at once; matching then works on that small ``[Kg, Kp]`` matrix.
+One joint histogram per image gives every intersection, segment area and void overlap at once;
+matching then works on that small ``[Kg, Kp]`` matrix. The histogram comes from one compiled pass
+over the pixels (``torch.ops.goss.joint_histogram``) when ``goss._C`` is built, else from NumPy
+(``np.bincount`` over ``gt_index * Kp + pred_index`` after remapping segment ids to contiguous
+indices); both give the same counts and the same errors.
 
 Rules (design.md §5): same category and IoU strictly > 0.5; GT-void pixels are removed from the
 union; an unmatched prediction lying more than 50% on GT-void (plus same-category crowd GT) is
@@ -12,7 +14,14 @@ not a false positive; predicted void is never a segment; crowd GT segments are n
 
 import numpy as np
 
-__all__ = ["GQStats", "image_stats", "remap_ids", "segments_from_info"]
+__all__ = [
+    "GQStats",
+    "image_stats",
+    "pixel_pass_backend",
+    "remap_ids",
+    "segments_from_info",
+    "stats_from_joint",
+]
 
 
 class GQStats:
@@ -93,17 +102,18 @@ def segments_from_info(segments_info, num_categories, where="segments_info"):
     Returns:
         ids (ndarray int64 [S]), categories (ndarray int64 [S]), crowd (ndarray bool [S]).
     """
-    ids = np.array([int(s["id"]) for s in segments_info], dtype=np.int64)
-    cats = np.array([int(s["category_id"]) for s in segments_info], dtype=np.int64)
+    ids = [int(s["id"]) for s in segments_info]
+    cats = [int(s["category_id"]) for s in segments_info]
     crowd = np.array([bool(s.get("iscrowd", 0)) for s in segments_info], dtype=bool)
-    bad = cats[(cats < 0) | (cats >= num_categories)]
-    if bad.size:
-        raise ValueError(
-            f"{where}: category id(s) {sorted(set(bad.tolist()))} outside 0..{num_categories - 1}"
-        )
-    if len(set(ids.tolist())) != len(ids):
+    ids_arr = np.array(ids, dtype=np.int64)
+    cats_arr = np.array(cats, dtype=np.int64)
+    # plain Python on the (short) lists: cheaper than NumPy calls on tiny arrays
+    if cats and (min(cats) < 0 or max(cats) >= num_categories):
+        bad = sorted({k for k in cats if not 0 <= k < num_categories})
+        raise ValueError(f"{where}: category id(s) {bad} outside 0..{num_categories - 1}")
+    if len(set(ids)) != len(ids):
         raise ValueError(f"{where}: duplicate segment ids")
-    return ids, cats, crowd
+    return ids_arr, cats_arr, crowd
 
 
 def remap_ids(id_map, keys, where="id map", scale=1):
@@ -147,10 +157,7 @@ def remap_ids(id_map, keys, where="id map", scale=1):
         mismatch = np.take(key_at, slot) != ids
         bad = mismatch if mismatch.any() else None
     if bad is not None:
-        missing = np.unique(ids[bad])
-        raise ValueError(
-            f"{where}: segment id(s) {missing[:10].tolist()} in the id map are not in segments_info"
-        )
+        raise _missing_error(np.unique(ids[bad]), where)
     return index
 
 
@@ -204,11 +211,71 @@ def image_stats(
         raise ValueError(f"{where}: the void id is listed as a segment")
     g_keys = np.concatenate([[gt_void], g_id])  # index 0 = void
     p_keys = np.concatenate([[pred_void], p_id])
+    joint = _joint_histogram(gt_ids, g_keys, pred_ids, p_keys, where)
+    return stats_from_joint(joint, g_cat, g_crowd, p_cat, num_categories, where)
+
+
+def pixel_pass_backend():
+    """
+    Returns:
+        str: ``"compiled"`` if image_stats counts pixels with ``torch.ops.goss.joint_histogram``,
+        ``"numpy"`` if it uses the NumPy fallback (``goss._C`` not built).
+    """
+    return "compiled" if _compiled_available() else "numpy"
+
+
+def _compiled_available():
+    """Whether the compiled pixel pass can be used (cached; tests replace this function)."""
+    from goss.layers.joint_histogram import joint_histogram_available
+
+    return joint_histogram_available()
+
+
+def _joint_histogram(gt_ids, g_keys, pred_ids, p_keys, where):
+    """
+    Args:
+        gt_ids, pred_ids (ndarray): ``[H, W]`` id maps.
+        g_keys, p_keys (ndarray): int64 ``[Kg]`` / ``[Kp]`` distinct ids, void first.
+    Returns:
+        ndarray int64 ``[Kg, Kp]``: pixel counts of every (GT key, predicted key) pair.
+    Raises:
+        ValueError naming the ids that are not keys (GT checked first) or a non-integer map.
+    """
+    if gt_ids.dtype.kind in "iu" and pred_ids.dtype.kind in "iu" and _compiled_available():
+        return _joint_compiled(gt_ids, g_keys, pred_ids, p_keys, where)
+    return _joint_numpy(gt_ids, g_keys, pred_ids, p_keys, where)
+
+
+def _joint_compiled(gt_ids, g_keys, pred_ids, p_keys, where):
+    """_joint_histogram in one compiled pass (integer maps, goss._C built)."""
+    from goss.layers.joint_histogram import joint_histogram
+
+    joint, gt_missing, pred_missing = joint_histogram(gt_ids, g_keys, pred_ids, p_keys)
+    if gt_missing:
+        raise _missing_ids_error(gt_ids, g_keys, f"{where} (GT)")
+    if pred_missing:
+        raise _missing_ids_error(pred_ids, p_keys, f"{where} (prediction)")
+    return joint
+
+
+def _joint_numpy(gt_ids, g_keys, pred_ids, p_keys, where):
+    """_joint_histogram with NumPy: both maps remapped to key indices, one ``np.bincount``."""
     kg, kp = len(g_keys), len(p_keys)
     packed = remap_ids(gt_ids, g_keys, f"{where} (GT)", scale=kp)
     packed += remap_ids(pred_ids, p_keys, f"{where} (prediction)")
-    joint = np.bincount(packed, minlength=kg * kp).reshape(kg, kp)
-    return stats_from_joint(joint, g_cat, g_crowd, p_cat, num_categories, where)
+    return np.bincount(packed, minlength=kg * kp).reshape(kg, kp)
+
+
+def _missing_ids_error(id_map, keys, where):
+    """The ValueError naming (up to 10 of) the ids of ``id_map`` that are not in ``keys``."""
+    ids = np.asarray(id_map).reshape(-1).astype(np.int64, copy=False)
+    return _missing_error(np.unique(ids[~np.isin(ids, keys)]), where)
+
+
+def _missing_error(missing, where):
+    return ValueError(
+        f"{where}: segment id(s) {missing[:10].tolist()} in the id map are not in segments_info"
+    )
 
 
 def stats_from_joint(joint, g_cat, g_crowd, p_cat, num_categories, where="image"):
@@ -221,32 +288,40 @@ def stats_from_joint(joint, g_cat, g_crowd, p_cat, num_categories, where="image"
         GQStats
     """
     c = num_categories
-    stats = GQStats(c)
     g_area = joint.sum(axis=1)[1:]
     p_area = joint.sum(axis=0)[1:]
-    for kind, area in (("GT", g_area), ("prediction", p_area)):
-        if (area == 0).any():
-            raise ValueError(
-                f"{where}: {int((area == 0).sum())} {kind} segment(s) in segments_info have no "
-                "pixel in the id map"
-            )
-    inter = joint[1:, 1:].astype(np.float64)
+    if not (g_area.all() and p_area.all()):
+        for kind, area in (("GT", g_area), ("prediction", p_area)):
+            if (area == 0).any():
+                raise ValueError(
+                    f"{where}: {int((area == 0).sum())} {kind} segment(s) in segments_info have "
+                    "no pixel in the id map"
+                )
+    inter = joint[1:, 1:]
     void_p = joint[0, 1:]
-    union = p_area[None, :] + g_area[:, None] - inter - void_p[None, :]
-    same = (g_cat[:, None] == p_cat[None, :]) & ~g_crowd[:, None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        iou = np.where(same & (inter > 0), inter / union, 0.0)
-    match = iou > 0.5  # at most one per row and per column
-    gm, pm = np.nonzero(match)
-    np.add.at(stats.tp, g_cat[gm], 1)
-    np.add.at(stats.iou, g_cat[gm], iou[gm, pm])
-    g_matched = match.any(axis=1)
-    p_matched = match.any(axis=0)
-    stats.fn += np.bincount(g_cat[~g_matched & ~g_crowd], minlength=c)
+    stats = GQStats(c)
+    match = np.zeros(len(g_cat), dtype=bool)
+    p_unmatched = np.ones(len(p_cat), dtype=bool)
+    if inter.size:
+        # IoU > 0.5 needs more than half of the GT segment's pixels (the union, GT void removed,
+        # still covers the GT segment), so a GT segment can only match the prediction holding
+        # most of its pixels: one candidate per row, and a prediction matches at most one row.
+        best = inter.argmax(axis=1)
+        best_inter = inter[np.arange(len(best)), best]
+        iou = best_inter / (p_area[best] + g_area - best_inter - void_p[best])  # union > 0
+        match = (iou > 0.5) & (g_cat == p_cat[best]) & ~g_crowd
+        m_cat = g_cat[match]
+        stats.tp += np.bincount(m_cat, minlength=c)
+        stats.iou += np.bincount(m_cat, weights=iou[match], minlength=c)
+        p_unmatched[best[match]] = False
+    stats.fn += np.bincount(g_cat[~match & ~g_crowd], minlength=c)
     # unmatched predictions: ignored if > 50% on GT void + same-category crowd GT
-    crowd_same = (g_crowd[:, None] & (g_cat[:, None] == p_cat[None, :])) * joint[1:, 1:]
-    ignored = (void_p + crowd_same.sum(axis=0)) / p_area > 0.5
-    stats.fp += np.bincount(p_cat[~p_matched & ~ignored], minlength=c)
+    on_void = void_p
+    if g_crowd.any():
+        crowd = np.flatnonzero(g_crowd)
+        on_void = void_p + ((g_cat[crowd, None] == p_cat[None, :]) * inter[crowd]).sum(axis=0)
+    ignored = on_void / p_area > 0.5
+    stats.fp += np.bincount(p_cat[p_unmatched & ~ignored], minlength=c)
     # pixel confusion over GT-non-void pixels, predicted void in the last column
     p_cat_v = np.concatenate([[c], p_cat])
     stats.confusion += (

@@ -1,6 +1,7 @@
 """Python faces of GOSS's compiled ops."""
 
 from .ext import load_ops, ops_available
+from .joint_histogram import joint_histogram
 from .super_bpd import flux_to_angles, super_bpd
 
-__all__ = ["load_ops", "ops_available", "super_bpd", "flux_to_angles"]
+__all__ = ["load_ops", "ops_available", "super_bpd", "flux_to_angles", "joint_histogram"]

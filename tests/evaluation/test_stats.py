@@ -173,3 +173,12 @@ def test_unlisted_id_detected_on_both_lookup_paths(offset):
     gt[0, 3] = 0
     s = image_stats(gt, segs, gt, segs, 2)
     assert s.tp.tolist() == [1, 1]
+
+
+def test_no_segments_on_one_or_both_sides():
+    gt, gs, pred, ps = random_pair(np.random.default_rng(0))
+    void = np.zeros_like(gt)
+    for args in [(gt, gs, void, []), (void, [], pred, ps), (void, [], void, [])]:
+        s = image_stats(*args, 5)
+        assert s == reference_stats(*args, 5) == panopticapi_style_stats(*args, 5)
+        assert s.tp.sum() == 0
