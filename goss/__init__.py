@@ -4,6 +4,7 @@ GOSS: generalized open-set semantic segmentation on Detectron2.
 ``import goss`` applies the Detectron2 v0.6 shims (``goss.compat``) and registers GOSS's
 meta-architectures, heads and datasets with Detectron2's registries and catalogues.
 """
+
 from .compat import apply_shims
 
 apply_shims()

@@ -12,6 +12,7 @@ The two shims Detectron2 v0.6 needs on this project's pinned stack (design.md se
 Each shim is a no-op where it is not needed (a full Detectron2 build, an old Pillow).
 :func:`apply_shims` is called by ``import goss`` before anything imports Detectron2's layers.
 """
+
 import importlib
 import sys
 import types

@@ -50,6 +50,7 @@ def _clutter_color(rng):
     rgb = [(c, x, 0), (x, c, 0), (0, c, x), (0, x, c), (x, 0, c), (c, 0, x)][int(h) % 6]
     return tuple(255 * (v - c + channel) for channel in rgb)
 
+
 DATASET_DIR = "goss_shapes"
 DEFAULTS = {"num_train": 200, "num_val": 50, "image_size": 128, "seed": 0}
 

@@ -1,4 +1,5 @@
 """GOSS models: registered with Detectron2's registries on import."""
+
 from .backbone import MobileNetV2Backbone, build_mobilenet_v2_backbone
 from .bpd_head import BPD_HEAD_REGISTRY, BPDHead, build_bpd_head
 from .meta_arch import GOSS

@@ -131,6 +131,12 @@ def test_fuzz_small_and_odd_shapes(h, w, seed, quirks, flux):
     for key in KEYS[1:]:
         _check_label_map(out[key].numpy())
     assert refines(out["after_dilation"].numpy(), out["labels"].numpy())
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)  # labels only, one thread: the fused single-pass path
+        assert torch.equal(super_bpd(x, reference_quirks=quirks), out["labels"])
+    finally:
+        torch.set_num_threads(threads)
 
 
 def test_one_pixel_and_one_row():

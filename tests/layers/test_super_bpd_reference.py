@@ -12,11 +12,25 @@ from .superbpd_reference import reference_super_bpd
 pytestmark = requires_ops
 
 
+def _labels_only(angles, quirks, threads, **params):
+    """Labels without intermediates: a different code path (one thread: parents fused into the
+    forest pass; root merging during the forest pass)."""
+    saved = torch.get_num_threads()
+    try:
+        torch.set_num_threads(threads)
+        return super_bpd(angles, reference_quirks=quirks, **params).numpy()
+    finally:
+        torch.set_num_threads(saved)
+
+
 def _check_parity(angles, quirks, **params):
     ours = super_bpd(angles, reference_quirks=quirks, return_intermediates=True, **params)
     ref = reference_super_bpd(angles.numpy(), quirks=quirks, **params)
     for key in ("roots", "before_dilation", "after_dilation", "labels"):
         np.testing.assert_array_equal(ours[key].numpy(), ref[key], err_msg=key)
+    for threads in (1, 3):
+        labels = _labels_only(angles, quirks, threads, **params)
+        np.testing.assert_array_equal(labels, ref["labels"], err_msg=f"labels only, {threads=}")
 
 
 @pytest.mark.parametrize("quirks", [False, True])

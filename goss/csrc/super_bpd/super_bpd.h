@@ -78,11 +78,34 @@ std::vector<int32_t> merge_region_graph(
     const std::vector<int64_t>& areas,
     const Params& params);
 
+// Exact float-domain forms of the reference's double-precision parent tests (section 3.2):
+// bin(theta) = #{k in 1..8 : theta >= bin_start[k]} mod 8, and a pixel is a root when
+// root_lo <= |theta - theta_parent| <= root_hi.
+struct FloatTables {
+  float two_pi;
+  float bin_start[9];
+  float root_lo;
+  float root_hi;
+};
+
 // Section 3.2 on the CPU (super_bpd_parents.cpp): par[p] = the parent of pixel p, or p for a
-// root, and is_root[p] = (par[p] == p), for angles float [H, W]; false if an angle is not a
-// finite value in [0, 2pi].
-bool compute_parents(const float* ang, int64_t H, int64_t W, double theta_a, int32_t* par,
-                     uint8_t* is_root);
+// root, and is_root[p] = (par[p] == p), for angles float [H, W], by rows.
+class ParentRows {
+ public:
+  ParentRows(const float* ang, int64_t H, int64_t W, double theta_a, int32_t* par,
+             uint8_t* is_root);
+  // Rows [h0, h1); false if an angle there is not a finite value in [0, 2pi].
+  bool compute(int64_t h0, int64_t h1) const;
+  // All rows, in parallel over row blocks.
+  bool compute_all() const;
+
+ private:
+  const float* ang_;
+  int64_t H_, W_;
+  int32_t* par_;
+  uint8_t* is_root_;
+  FloatTables tables_;
+};
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> super_bpd_cpu(
     const at::Tensor& angles,

@@ -43,7 +43,8 @@ inline void unite(int32_t* L, int32_t x, int32_t y) {
 }
 
 // Section 3.4 for the root p = (h, w): unite it with every root q (is_root[q] = 1) with
-// |drow| <= 3 and |dcol| <= 3 that comes later in raster order (earlier ones united with p already).
+// |drow| <= 3 and |dcol| <= 3 that comes later in raster order (earlier ones united with p already),
+// or with a root adjacent to it on its row, which gives the same sets.
 // Needs L initialised up to row h + 3, and 8 readable bytes after the last flag. Each window row
 // (at most 7 flags) is read as one 64-bit word, so only the roots found cost a branch.
 inline void unite_root_window(int32_t* L, const uint8_t* is_root, int32_t p, int64_t H,
@@ -57,8 +58,10 @@ inline void unite_root_window(int32_t* L, const uint8_t* is_root, int32_t p, int
     const int64_t n = r * W + w1 + 1 - first;  // 0..7 flags
     uint64_t word;
     std::memcpy(&word, is_root + first, 8);
-    // keep the first n bytes in memory order
+    // keep the first n bytes in memory order, then only the first root of each run of adjacent
+    // roots: the others are chained to it by their own windows (q unites with q + 1).
     word &= kLittle ? (n == 0 ? 0 : ~uint64_t{0} >> (64 - 8 * n)) : ~(~uint64_t{0} >> (8 * n));
+    word &= ~(kLittle ? word << 8 : word >> 8);
     for (; word != 0; word &= word - 1) {
       const int64_t byte = std::countr_zero(word) / 8;
       unite(L, p, static_cast<int32_t>(first + (kLittle ? byte : 7 - byte)));
@@ -69,12 +72,20 @@ inline void unite_root_window(int32_t* L, const uint8_t* is_root, int32_t p, int
 // Section 3.3 (and 3.4 when merge_roots): the super-BPD forest L, the union of every pixel with
 // its parent in raster order, and with merge_roots also of every root with the roots in its
 // window. Parents are at most one row ahead and root windows three, so rows of L are initialised
-// that far in advance. Roots are appended to root_list (raster order) when it is given.
-void build_forest(const int32_t* par, const uint8_t* is_root, int64_t H, int64_t W,
-                  bool merge_roots, int32_t* L, std::vector<int32_t>* root_list) {
+// that far in advance. Roots are appended to root_list (raster order) when it is given. With
+// parents, the parent rows are computed here just ahead of their use, so one single-threaded pass
+// reads them from the cache; returns false if an angle there is invalid.
+bool build_forest(const int32_t* par, const uint8_t* is_root, int64_t H, int64_t W,
+                  bool merge_roots, int32_t* L, std::vector<int32_t>* root_list,
+                  const ParentRows* parents) {
   const int64_t ahead = merge_roots ? kRootRadius : 1;
   std::iota(L, L + std::min(H, ahead + 1) * W, 0);
+  const int64_t flags_ahead = merge_roots ? kRootRadius : 0;
+  bool ok = parents == nullptr || parents->compute(0, std::min(H, flags_ahead));
   for (int64_t h = 0; h < H; ++h) {
+    if (parents != nullptr && h + flags_ahead < H) {
+      ok &= parents->compute(h + flags_ahead, h + flags_ahead + 1);
+    }
     if (h + ahead + 1 < H) {
       const int64_t r = h + ahead + 1;
       std::iota(L + r * W, L + (r + 1) * W, static_cast<int32_t>(r * W));
@@ -90,6 +101,7 @@ void build_forest(const int32_t* par, const uint8_t* is_root, int64_t H, int64_t
       }
     }
   }
+  return ok;
 }
 
 // Flattens row h of L (every earlier row is flat, and L[x] <= x). A pixel with L[i] == i is the
@@ -240,12 +252,15 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> super_bpd_cpu(
 
   at::Tensor flags_buf = pooled_tensor(1, P + 8, at::kByte);  // + 8: see unite_root_window
   const uint8_t* is_root = flags_buf.data_ptr<uint8_t>();
-  TORCH_CHECK_VALUE(compute_parents(ang, H, W, theta_a, par, flags_buf.data_ptr<uint8_t>()),
+  const ParentRows parents(ang, H, W, theta_a, par, flags_buf.data_ptr<uint8_t>());
+  // One thread: parents are fused into the forest pass; otherwise they are a parallel pass.
+  const bool fuse = !intermediates && at::get_num_threads() == 1;
+  TORCH_CHECK_VALUE(fuse || parents.compute_all(),
                     "super_bpd: angles must be finite radians in [0, 2*pi]");
   if (intermediates) {
     // The forest before root merging is an output: build it, record it, then merge the roots.
     std::vector<int32_t> root_list;
-    build_forest(par, is_root, H, W, /*merge_roots=*/false, L, &root_list);
+    build_forest(par, is_root, H, W, /*merge_roots=*/false, L, &root_list, nullptr);
     roots = pooled_tensor(H, W);
     before = pooled_tensor(H, W);
     int32_t* root_out = roots.data_ptr<int32_t>();
@@ -259,9 +274,10 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> super_bpd_cpu(
       unite_root_window(L, is_root, p, H, W);
     }
   } else {
-    build_forest(par, is_root, H, W, /*merge_roots=*/true, L, nullptr);
+    TORCH_CHECK_VALUE(build_forest(par, is_root, H, W, /*merge_roots=*/true, L, nullptr,
+                                   fuse ? &parents : nullptr),
+                      "super_bpd: angles must be finite radians in [0, 2*pi]");
   }
-
   // Rows are flattened ahead of the boundary scan that reads them (Q1 walks up to 3 rows away).
   // Until the final pass, the labels buffer holds per-region values at the representatives.
   int32_t* at_rep = labels.data_ptr<int32_t>();

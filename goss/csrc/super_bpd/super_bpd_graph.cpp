@@ -19,36 +19,42 @@ struct Edge {
   float mean;
 };
 
-// Accumulates boundary pairs per node pair (i, j) in the order given, without an N x N matrix:
-// an open-addressing hash table over the packed 64-bit key maps pairs to edges.
+// Accumulates boundary pairs per node pair (i, j), without an N x N matrix: the pairs are
+// bucketed by i with a stable counting sort, so every edge sums its pairs in the order given;
+// within a bucket, edge_of[j] finds the edge (i, j) if it was created for this i.
 std::vector<Edge> accumulate_edges(
     const int32_t* pair_i,
     const int32_t* pair_j,
     const float* pair_diff,
-    int64_t n_pairs) {
-  std::vector<Edge> edges;
-  int64_t capacity = 16;
-  while (capacity < 2 * n_pairs) {
-    capacity *= 2;
-  }
-  std::vector<int64_t> slot_edge(capacity, -1);
-  std::vector<uint64_t> slot_key(capacity, 0);
-  const uint64_t mask = static_cast<uint64_t>(capacity - 1);
+    int64_t n_pairs,
+    int32_t n_nodes) {
+  std::vector<int32_t> start(static_cast<size_t>(n_nodes) + 1, 0);
   for (int64_t r = 0; r < n_pairs; ++r) {
-    const uint64_t key =
-        (static_cast<uint64_t>(pair_i[r]) << 32) | static_cast<uint32_t>(pair_j[r]);
-    uint64_t s = (key * 0x9E3779B97F4A7C15ULL) >> 20 & mask;
-    while (slot_edge[s] >= 0 && slot_key[s] != key) {
-      s = (s + 1) & mask;
+    ++start[pair_i[r] + 1];
+  }
+  std::partial_sum(start.begin(), start.end(), start.begin());
+  std::vector<int32_t> order(n_pairs);
+  {
+    std::vector<int32_t> next(start.begin(), start.end() - 1);
+    for (int64_t r = 0; r < n_pairs; ++r) {
+      order[next[pair_i[r]]++] = static_cast<int32_t>(r);
     }
-    if (slot_edge[s] < 0) {
-      slot_edge[s] = static_cast<int64_t>(edges.size());
-      slot_key[s] = key;
-      edges.push_back({pair_i[r], pair_j[r], 0.0, 0, 0.0f});
+  }
+  std::vector<Edge> edges;
+  std::vector<int32_t> edge_of(n_nodes, -1);
+  for (int32_t i = 0; i < n_nodes; ++i) {
+    for (int32_t k = start[i]; k < start[i + 1]; ++k) {
+      const int32_t r = order[k];
+      const int32_t j = pair_j[r];
+      int32_t e = edge_of[j];
+      if (e < 0 || edges[e].i != i) {
+        e = static_cast<int32_t>(edges.size());
+        edge_of[j] = e;
+        edges.push_back({i, j, 0.0, 0, 0.0f});
+      }
+      edges[e].sum += pair_diff[r];
+      edges[e].count += 1;
     }
-    Edge& e = edges[slot_edge[s]];
-    e.sum += pair_diff[r];
-    e.count += 1;
   }
   for (Edge& e : edges) {
     // The reference rounds the mean to float before every comparison.
@@ -107,7 +113,7 @@ std::vector<int32_t> merge_region_graph(
     const std::vector<int64_t>& areas,
     const Params& params) {
   const int32_t n_nodes = static_cast<int32_t>(areas.size());
-  std::vector<Edge> edges = accumulate_edges(pair_i, pair_j, pair_diff, n_pairs);
+  std::vector<Edge> edges = accumulate_edges(pair_i, pair_j, pair_diff, n_pairs, n_nodes);
 
   // Classification: repulsive pairs are not edges (section 3.6).
   const double repulse_thresh = kPi - params.s_o * kPi / 180.0;

@@ -4,12 +4,14 @@
 // row can run as branch-free SIMD code written with GCC/Clang vector extensions: the direction
 // bin is a count of threshold comparisons and the neighbour angle is selected among the 8
 // neighbours, so no gather is needed. The kernel is compiled for the baseline instruction set
-// (4 lanes) and, on x86-64, also for AVX2 (8 lanes), picked at run time. Border pixels use the
-// scalar form. Results do not depend on the path taken.
+// (4 lanes) and, on x86-64, also for AVX2 (8 lanes), picked at run time (PyTorch's
+// ATEN_CPU_CAPABILITY=default forces the baseline). Border pixels use the scalar form. Results do
+// not depend on the path taken.
 #include <ATen/Parallel.h>
 
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 #include "super_bpd/super_bpd.h"
@@ -22,16 +24,6 @@ namespace goss {
 namespace super_bpd {
 
 namespace {
-
-// Exact float-domain forms of the reference's double-precision tests:
-// bin(theta) = #{k in 1..8 : theta >= bin_start[k]} mod 8, and a pixel is a root when
-// root_lo <= |theta - theta_parent| <= root_hi.
-struct FloatTables {
-  float two_pi;
-  float bin_start[9];
-  float root_lo;
-  float root_hi;
-};
 
 // Smallest non-negative float in [lo, hi] where pred turns true (pred false -> true), else hi.
 template <class Pred>
@@ -187,9 +179,13 @@ __attribute__((target("avx2"))) bool interior_row_avx2(const float* ang, int64_t
 using RowKernel = bool (*)(const float*, int64_t, int64_t, const FloatTables&, int32_t*,
                            uint8_t*, int64_t*);
 
+// The widest kernel the CPU runs, unless PyTorch's ATEN_CPU_CAPABILITY=default asks for the
+// baseline instruction set.
 RowKernel pick_row_kernel() {
 #if defined(GOSS_SUPERBPD_AVX2)
-  if (__builtin_cpu_supports("avx2")) {
+  const char* capability = std::getenv("ATEN_CPU_CAPABILITY");
+  const bool baseline = capability != nullptr && std::strcmp(capability, "default") == 0;
+  if (!baseline && __builtin_cpu_supports("avx2")) {
     return &interior_row_avx2;
   }
 #endif
@@ -198,26 +194,36 @@ RowKernel pick_row_kernel() {
 
 }  // namespace
 
-bool compute_parents(const float* ang, int64_t H, int64_t W, double theta_a, int32_t* par,
-                     uint8_t* is_root) {
-  const FloatTables t = make_tables(theta_a * kPi / 180.0);
+ParentRows::ParentRows(const float* ang, int64_t H, int64_t W, double theta_a, int32_t* par,
+                       uint8_t* is_root)
+    : ang_(ang), H_(H), W_(W), par_(par), is_root_(is_root) {
+  tables_ = make_tables(theta_a * kPi / 180.0);
+}
+
+bool ParentRows::compute(int64_t h0, int64_t h1) const {
   static const RowKernel kernel = pick_row_kernel();
-  std::atomic<bool> ok{true};
-  at::parallel_for(0, H, 32, [&](int64_t h0, int64_t h1) {
-    bool chunk_ok = true;
-    for (int64_t h = h0; h < h1; ++h) {
-      int64_t w = 0;
-      if (h > 0 && h + 1 < H && W > 2) {
-        par[h * W] = parent_scalar(ang, h, 0, H, W, t, chunk_ok);
-        is_root[h * W] = par[h * W] == h * W;
-        chunk_ok &= kernel(ang, h, W, t, par, is_root, &w);
-      }
-      for (; w < W; ++w) {
-        par[h * W + w] = parent_scalar(ang, h, w, H, W, t, chunk_ok);
-        is_root[h * W + w] = par[h * W + w] == h * W + w;
-      }
+  const FloatTables& t = tables_;
+  const int64_t H = H_, W = W_;
+  bool ok = true;
+  for (int64_t h = h0; h < h1; ++h) {
+    int64_t w = 0;
+    if (h > 0 && h + 1 < H && W > 2) {
+      par_[h * W] = parent_scalar(ang_, h, 0, H, W, t, ok);
+      is_root_[h * W] = par_[h * W] == h * W;
+      ok &= kernel(ang_, h, W, t, par_, is_root_, &w);
     }
-    if (!chunk_ok) {
+    for (; w < W; ++w) {
+      par_[h * W + w] = parent_scalar(ang_, h, w, H, W, t, ok);
+      is_root_[h * W + w] = par_[h * W + w] == h * W + w;
+    }
+  }
+  return ok;
+}
+
+bool ParentRows::compute_all() const {
+  std::atomic<bool> ok{true};
+  at::parallel_for(0, H_, 32, [&](int64_t h0, int64_t h1) {
+    if (!compute(h0, h1)) {
       ok = false;
     }
   });
