@@ -42,14 +42,6 @@ struct Params {
   bool reference_quirks;
 };
 
-// Boundary pairs of the region adjacency graph in raster order (right pair, then bottom pair, of
-// every pixel): node ids with i < j and the circular angle difference at the 3rd ancestors.
-struct BoundaryPairs {
-  std::vector<int32_t> i;
-  std::vector<int32_t> j;
-  std::vector<float> diff;
-};
-
 // Circular difference of two angles in [0, pi] (the reference's circdiff, in double).
 // The float difference is rounded to float first, as in the reference.
 GOSS_HOST_DEVICE inline double circdiff(float a, float b) {

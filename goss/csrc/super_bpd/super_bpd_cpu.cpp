@@ -4,9 +4,11 @@
 #include <torch/types.h>
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <numeric>
 #include <torch/library.h>
 
@@ -105,9 +107,11 @@ bool build_forest(const int32_t* par, const uint8_t* is_root, int64_t H, int64_t
 }
 
 // Flattens row h of L (every earlier row is flat, and L[x] <= x). A pixel with L[i] == i is the
-// first pixel (representative) of an after-dilation region: it is appended to reps, and its
-// region's area is counted at area_at[i], by runs of equal representatives.
-void flatten_row(int32_t* L, int32_t* area_at, int64_t h, int64_t W, std::vector<int32_t>& reps) {
+// first pixel (representative) of an after-dilation region: it is appended to reps (which holds
+// n_reps so far; the new count is returned), and its region's area is counted at area_at[i], by
+// runs of equal representatives.
+int32_t flatten_row(int32_t* __restrict L, int32_t* __restrict area_at, int32_t* __restrict reps,
+                    int32_t n_reps, int64_t h, int64_t W) {
   int32_t run_rep = -1;
   int32_t run = 0;
   const int32_t end = static_cast<int32_t>((h + 1) * W);
@@ -115,7 +119,7 @@ void flatten_row(int32_t* L, int32_t* area_at, int64_t h, int64_t W, std::vector
     const int32_t l = L[L[i]];
     L[i] = l;
     if (l == i) {
-      reps.push_back(i);
+      reps[n_reps++] = i;
       area_at[i] = 0;
     }
     if (l != run_rep) {
@@ -128,6 +132,7 @@ void flatten_row(int32_t* L, int32_t* area_at, int64_t h, int64_t W, std::vector
     ++run;
   }
   area_at[run_rep] += run;
+  return n_reps;
 }
 
 // Asks the CPU to bring row [0, W) of an image into the cache ahead of irregular reads.
@@ -147,63 +152,98 @@ inline int32_t walk(const int32_t* par, int32_t p) {
   return p;
 }
 
-// Growable output of the boundary scan: pairs are written at n, with room for 2 W more per row.
-struct PairWriter {
-  BoundaryPairs& out;
-  size_t n = 0;
+// Boundary pairs of the region adjacency graph in raster order (right pair, then bottom pair, of
+// every pixel): i < j and the circular angle difference at the walked pixels. The arrays grow
+// without being zero-filled, from the size the previous call needed.
+class PairBuffer {
+ public:
+  PairBuffer() { grow(std::max<size_t>(1024, last_size_.load(std::memory_order_relaxed))); }
+  ~PairBuffer() { last_size_.store(n_ + n_ / 4, std::memory_order_relaxed); }
+  // Room for 2 W more pairs (one row).
   void reserve_row(int64_t W) {
-    const size_t need = n + 2 * static_cast<size_t>(W);
-    if (out.i.size() < need) {
-      const size_t size = std::max(need, 2 * out.i.size());
-      out.i.resize(size);
-      out.j.resize(size);
-      out.diff.resize(size);
+    if (n_ + 2 * static_cast<size_t>(W) > capacity_) {
+      grow(std::max(n_ + 2 * static_cast<size_t>(W), 2 * capacity_));
     }
   }
   // Writes the pair (x, y) with the angle difference at the walked pixels a, b; keeps it if
   // `keep`, without a branch (most boundary pixels have only one of their two pairs).
   void put(int32_t x, int32_t y, const float* ang, int32_t a, int32_t b, bool keep) {
-    out.i[n] = std::min(x, y);
-    out.j[n] = std::max(x, y);
-    out.diff[n] = static_cast<float>(circdiff(ang[a], ang[b]));
-    n += keep;
+    i_[n_] = std::min(x, y);
+    j_[n_] = std::max(x, y);
+    diff_[n_] = static_cast<float>(circdiff(ang[a], ang[b]));
+    n_ += keep;
   }
-  void finish() {
-    out.i.resize(n);
-    out.j.resize(n);
-    out.diff.resize(n);
+  size_t size() const { return n_; }
+  int32_t* i() { return i_.get(); }
+  int32_t* j() { return j_.get(); }
+  const float* diff() const { return diff_.get(); }
+
+ private:
+  template <class T>
+  void grow_array(std::unique_ptr<T[]>& a, size_t capacity) {
+    std::unique_ptr<T[]> bigger(new T[capacity]);  // not value-initialised
+    std::copy(a.get(), a.get() + n_, bigger.get());
+    a.swap(bigger);
   }
+  void grow(size_t capacity) {
+    grow_array(i_, capacity);
+    grow_array(j_, capacity);
+    grow_array(diff_, capacity);
+    capacity_ = capacity;
+  }
+  static inline std::atomic<size_t> last_size_{0};
+  std::unique_ptr<int32_t[]> i_, j_;
+  std::unique_ptr<float[]> diff_;
+  size_t n_ = 0;
+  size_t capacity_ = 0;
 };
+
+// The columns w of a row whose L differs from its right (w + 1 < W) or bottom neighbour's, in
+// order, written to cols (room for W); returns their number. Blocks of equal labels are skipped
+// with one test, and the columns of the other blocks are kept without a branch per pixel.
+int64_t boundary_columns(const int32_t* __restrict row, const int32_t* __restrict below,
+                         int64_t W, int32_t* __restrict cols) {
+  constexpr int64_t kBlock = 16;
+  int64_t n = 0;
+  int64_t w = 0;
+  for (; w + kBlock < W; w += kBlock) {
+    int32_t differ = 0;
+    for (int64_t x = w; x < w + kBlock; ++x) {
+      differ |= (row[x + 1] ^ row[x]) | (below[x] ^ row[x]);
+    }
+    if (differ == 0) {
+      continue;
+    }
+    for (int64_t x = w; x < w + kBlock; ++x) {
+      cols[n] = static_cast<int32_t>(x);
+      n += (row[x + 1] != row[x]) | (below[x] != row[x]);
+    }
+  }
+  for (; w < W; ++w) {
+    const int32_t right = w + 1 < W ? row[w + 1] : row[w];
+    cols[n] = static_cast<int32_t>(w);
+    n += (right != row[w]) | (below[w] != row[w]);
+  }
+  return n;
+}
 
 // Section 3.5: the boundary pairs of row h (right pair, then bottom pair, of every pixel whose
 // flattened L differs from its right or bottom neighbour's), appended in raster order. With
 // quirks (Q1) the bottom pair of a pixel whose right pair was a boundary starts from the walked
-// pixel instead of the pixel itself, so rows up to h + kWalkSteps + 1 must be flat.
+// pixel instead of the pixel itself, so rows up to h + kWalkSteps + 1 must be flat. cols is
+// scratch space for W columns.
 template <bool kQuirks>
 void boundary_row(const float* ang, const int32_t* par, const int32_t* L, int64_t h, int64_t H,
-                  int64_t W, PairWriter& out) {
+                  int64_t W, int32_t* cols, PairBuffer& out) {
   out.reserve_row(W);
   const int32_t* row = L + h * W;
   const bool has_below = h + 1 < H;
   const int32_t* below = has_below ? row + W : row;
-  constexpr int64_t kBlock = 16;
-  for (int64_t w = 0; w < W; ++w) {
-    // Fast path: skip blocks of pixels with no boundary to the right or below.
-    if (w % kBlock == 0 && w + kBlock < W) {
-      int32_t differ = 0;
-      for (int64_t x = w; x < w + kBlock; ++x) {
-        differ |= (row[x + 1] ^ row[x]) | (below[x] ^ row[x]);
-      }
-      if (differ == 0) {
-        w += kBlock - 1;
-        continue;
-      }
-    }
+  const int64_t n_cols = boundary_columns(row, below, W, cols);
+  for (int64_t k_col = 0; k_col < n_cols; ++k_col) {
+    const int64_t w = cols[k_col];
     const int32_t lp = row[w];
     const int32_t right = w + 1 < W ? row[w + 1] : lp;
-    if (right == lp && below[w] == lp) {
-      continue;
-    }
     const int32_t c = static_cast<int32_t>(h * W + w);
     if constexpr (!kQuirks) {
       // Both pairs are computed and the missing one is dropped by put().
@@ -229,6 +269,14 @@ void boundary_row(const float* ang, const int32_t* par, const int32_t* L, int64_
         cw = a % W;
       }
     }
+  }
+}
+
+// out[i] = table[index[i]] for i < n.
+void gather_labels(const int32_t* __restrict index, const int32_t* __restrict table,
+                   int32_t* __restrict out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    out[i] = table[index[i]];
   }
 }
 
@@ -281,14 +329,16 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> super_bpd_cpu(
   // Rows are flattened ahead of the boundary scan that reads them (Q1 walks up to 3 rows away).
   // Until the final pass, the labels buffer holds per-region values at the representatives.
   int32_t* at_rep = labels.data_ptr<int32_t>();
-  std::vector<int32_t> reps;
-  BoundaryPairs pairs;  // first as representatives, then as node ids
-  PairWriter writer{pairs};
+  at::Tensor reps_buf = pooled_tensor(1, P);
+  int32_t* reps = reps_buf.data_ptr<int32_t>();
+  int32_t n_reps = 0;
+  PairBuffer pairs;  // first as representatives, then as node ids
+  std::vector<int32_t> cols(W);
   const int64_t ahead = reference_quirks ? kWalkSteps + 1 : 1;
   int64_t flat = 0;
   for (int64_t h = 0; h < H; ++h) {
     for (; flat < std::min(H, h + ahead + 1); ++flat) {
-      flatten_row(L, at_rep, flat, W, reps);
+      n_reps = flatten_row(L, at_rep, reps, n_reps, flat, W);
     }
     if (h + kWalkSteps + 1 < H) {
       // The 3-parent walks of this row and the next reach kWalkSteps rows further down.
@@ -296,35 +346,32 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> super_bpd_cpu(
       prefetch_row(ang + (h + kWalkSteps + 1) * W, W);
     }
     if (reference_quirks) {
-      boundary_row<true>(ang, par, L, h, H, W, writer);
+      boundary_row<true>(ang, par, L, h, H, W, cols.data(), pairs);
     } else {
-      boundary_row<false>(ang, par, L, h, H, W, writer);
+      boundary_row<false>(ang, par, L, h, H, W, cols.data(), pairs);
     }
   }
-  writer.finish();
   // Graph nodes are the regions in raster order of their representatives.
-  std::vector<int64_t> areas(reps.size());
-  for (size_t k = 0; k < reps.size(); ++k) {
+  std::vector<int64_t> areas(n_reps);
+  for (int32_t k = 0; k < n_reps; ++k) {
     areas[k] = at_rep[reps[k]];
-    at_rep[reps[k]] = static_cast<int32_t>(k);
+    at_rep[reps[k]] = k;
   }
-  for (size_t e = 0; e < pairs.i.size(); ++e) {
-    pairs.i[e] = at_rep[pairs.i[e]];
-    pairs.j[e] = at_rep[pairs.j[e]];
+  int32_t* pair_i = pairs.i();
+  int32_t* pair_j = pairs.j();
+  for (size_t e = 0; e < pairs.size(); ++e) {
+    pair_i[e] = at_rep[pair_i[e]];
+    pair_j[e] = at_rep[pair_j[e]];
   }
-  const std::vector<int32_t> final_node =
-      merge_region_graph(pairs.i.data(), pairs.j.data(), pairs.diff.data(),
-                         static_cast<int64_t>(pairs.i.size()), areas, params);
-  for (size_t k = 0; k < reps.size(); ++k) {
-    at_rep[reps[k]] = reps[final_node[k]] + 1;
+  const std::vector<int32_t> final_node = merge_region_graph(
+      pair_i, pair_j, pairs.diff(), static_cast<int64_t>(pairs.size()), areas, params);
+  // Final labels, looked up at the representatives in par (no longer needed as parents).
+  int32_t* label_of = par;
+  for (int32_t k = 0; k < n_reps; ++k) {
+    label_of[reps[k]] = reps[final_node[k]] + 1;
   }
-  // Final labels; the representatives already hold theirs and are only read.
-  at::parallel_for(0, P, 1 << 16, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) {
-      if (L[i] != i) {
-        at_rep[i] = at_rep[L[i]];
-      }
-    }
+  at::parallel_for(0, P, 1 << 16, [L, label_of, at_rep, intermediates](int64_t i0, int64_t i1) {
+    gather_labels(L + i0, label_of, at_rep + i0, i1 - i0);
     if (intermediates) {
       for (int64_t i = i0; i < i1; ++i) {
         L[i] += 1;  // L[] is the after-dilation tensor
