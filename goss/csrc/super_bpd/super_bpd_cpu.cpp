@@ -92,14 +92,35 @@ bool build_forest(const int32_t* par, const uint8_t* is_root, int64_t H, int64_t
       const int64_t r = h + ahead + 1;
       std::iota(L + r * W, L + (r + 1) * W, static_cast<int32_t>(r * W));
     }
+    // Most unions are one link of a set root under a smaller value. The last such link is kept
+    // in registers: in horizontal flows the next union reads it, and going through memory would
+    // chain every pixel to the previous one by the store-to-load latency.
+    int32_t last_at = -1, last_value = 0;
     const int32_t end = static_cast<int32_t>((h + 1) * W);
     for (int32_t p = static_cast<int32_t>(h * W); p < end; ++p) {
-      if (par[p] != p) {
-        unite(L, p, par[p]);
-      } else if (merge_roots) {
-        unite_root_window(L, is_root, p, H, W);
-      } else if (root_list != nullptr) {
-        root_list->push_back(p);
+      const int32_t q = par[p];
+      if (q == p) {
+        if (merge_roots) {
+          unite_root_window(L, is_root, p, H, W);
+        } else if (root_list != nullptr) {
+          root_list->push_back(p);
+        }
+        last_at = -1;
+        continue;
+      }
+      const int32_t lp = p == last_at ? last_value : L[p];
+      const int32_t lq = q == last_at ? last_value : L[q];
+      if (lp < lq && lq == q) {
+        L[q] = lp;
+        last_at = q;
+        last_value = lp;
+      } else if (lq < lp && lp == p) {
+        L[p] = lq;
+        last_at = p;
+        last_value = lq;
+      } else if (lp != lq) {
+        unite(L, p, q);
+        last_at = -1;
       }
     }
   }
