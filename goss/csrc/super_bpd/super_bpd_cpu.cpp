@@ -12,6 +12,10 @@
 #include <numeric>
 #include <torch/library.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "super_bpd/super_bpd.h"
 
 namespace goss {
@@ -219,27 +223,44 @@ class PairBuffer {
   size_t capacity_ = 0;
 };
 
-// The columns w of a row whose L differs from its right (w + 1 < W) or bottom neighbour's, in
-// order, written to cols (room for W); returns their number. Blocks of equal labels are skipped
-// with one test, and the columns of the other blocks are kept without a branch per pixel.
-int64_t boundary_columns(const int32_t* __restrict row, const int32_t* __restrict below,
-                         int64_t W, int32_t* __restrict cols) {
-  constexpr int64_t kBlock = 16;
-  int64_t n = 0;
-  int64_t w = 0;
-  for (; w + kBlock < W; w += kBlock) {
-    int32_t differ = 0;
-    for (int64_t x = w; x < w + kBlock; ++x) {
-      differ |= (row[x + 1] ^ row[x]) | (below[x] ^ row[x]);
-    }
-    if (differ == 0) {
-      continue;
-    }
-    for (int64_t x = w; x < w + kBlock; ++x) {
-      cols[n] = static_cast<int32_t>(x);
-      n += (row[x + 1] != row[x]) | (below[x] != row[x]);
+#if defined(__SSE2__)
+// For each 4-bit mask m: the positions of its set bits, packed to the front, and their number.
+struct PackTable {
+  alignas(16) int32_t pos[16][4];
+  int32_t count[16];
+  constexpr PackTable() : pos(), count() {
+    for (int m = 0; m < 16; ++m) {
+      for (int b = 0; b < 4; ++b) {
+        if (m >> b & 1) {
+          pos[m][count[m]++] = b;
+        }
+      }
     }
   }
+};
+constexpr PackTable kPack;
+#endif
+
+// The columns w of a row whose L differs from its right (w + 1 < W) or bottom neighbour's, in
+// order, written to cols (room for W + 4); returns their number. Branch-free: with SSE2, four
+// columns at a time are compared and their boundary columns packed with a table.
+int64_t boundary_columns(const int32_t* __restrict row, const int32_t* __restrict below,
+                         int64_t W, int32_t* __restrict cols) {
+  int64_t n = 0;
+  int64_t w = 0;
+#if defined(__SSE2__)
+  for (; w + 4 < W; w += 4) {
+    const __m128i r0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + w));
+    const __m128i r1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + w + 1));
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(below + w));
+    const __m128i same = _mm_and_si128(_mm_cmpeq_epi32(r0, r1), _mm_cmpeq_epi32(r0, b));
+    const int m = ~_mm_movemask_ps(_mm_castsi128_ps(same)) & 0xF;
+    const __m128i pos = _mm_load_si128(reinterpret_cast<const __m128i*>(kPack.pos[m]));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(cols + n),
+                     _mm_add_epi32(pos, _mm_set1_epi32(static_cast<int32_t>(w))));
+    n += kPack.count[m];
+  }
+#endif
   for (; w < W; ++w) {
     const int32_t right = w + 1 < W ? row[w + 1] : row[w];
     cols[n] = static_cast<int32_t>(w);
@@ -252,7 +273,7 @@ int64_t boundary_columns(const int32_t* __restrict row, const int32_t* __restric
 // flattened L differs from its right or bottom neighbour's), appended in raster order. With
 // quirks (Q1) the bottom pair of a pixel whose right pair was a boundary starts from the walked
 // pixel instead of the pixel itself, so rows up to h + kWalkSteps + 1 must be flat. cols is
-// scratch space for W columns.
+// scratch space for W + 4 columns.
 template <bool kQuirks>
 void boundary_row(const float* ang, const int32_t* par, const int32_t* L, int64_t h, int64_t H,
                   int64_t W, int32_t* cols, PairBuffer& out) {
@@ -354,7 +375,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> super_bpd_cpu(
   int32_t* reps = reps_buf.data_ptr<int32_t>();
   int32_t n_reps = 0;
   PairBuffer pairs;  // first as representatives, then as node ids
-  std::vector<int32_t> cols(W);
+  std::vector<int32_t> cols(W + 4);
   const int64_t ahead = reference_quirks ? kWalkSteps + 1 : 1;
   int64_t flat = 0;
   for (int64_t h = 0; h < H; ++h) {
