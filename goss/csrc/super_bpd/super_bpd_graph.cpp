@@ -21,7 +21,7 @@ struct Edge {
 
 // Accumulates boundary pairs per node pair (i, j), without an N x N matrix: the pairs are
 // bucketed by i with a stable counting sort, so every edge sums its pairs in the order given;
-// within a bucket, edge_of[j] finds the edge (i, j) if it was created for this i.
+// within a bucket, edge_of[j] is the edge (i, j) if it is not older than the bucket's first edge.
 std::vector<Edge> accumulate_edges(
     const int32_t* pair_i,
     const int32_t* pair_j,
@@ -33,26 +33,30 @@ std::vector<Edge> accumulate_edges(
     ++start[pair_i[r] + 1];
   }
   std::partial_sum(start.begin(), start.end(), start.begin());
-  std::vector<int32_t> order(n_pairs);
+  // (j, diff) of the pairs, bucketed by i, in the order given within a bucket.
+  std::vector<int32_t> bucket_j(n_pairs);
+  std::vector<float> bucket_diff(n_pairs);
   {
     std::vector<int32_t> next(start.begin(), start.end() - 1);
     for (int64_t r = 0; r < n_pairs; ++r) {
-      order[next[pair_i[r]]++] = static_cast<int32_t>(r);
+      const int32_t k = next[pair_i[r]]++;
+      bucket_j[k] = pair_j[r];
+      bucket_diff[k] = pair_diff[r];
     }
   }
   std::vector<Edge> edges;
   std::vector<int32_t> edge_of(n_nodes, -1);
   for (int32_t i = 0; i < n_nodes; ++i) {
+    const int32_t first_edge = static_cast<int32_t>(edges.size());  // edges of i start here
     for (int32_t k = start[i]; k < start[i + 1]; ++k) {
-      const int32_t r = order[k];
-      const int32_t j = pair_j[r];
+      const int32_t j = bucket_j[k];
       int32_t e = edge_of[j];
-      if (e < 0 || edges[e].i != i) {
+      if (e < first_edge) {
         e = static_cast<int32_t>(edges.size());
         edge_of[j] = e;
         edges.push_back({i, j, 0.0, 0, 0.0f});
       }
-      edges[e].sum += pair_diff[r];
+      edges[e].sum += bucket_diff[k];
       edges[e].count += 1;
     }
   }
