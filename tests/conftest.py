@@ -1,4 +1,5 @@
 """Shared pytest setup: GOSS is imported first so the Detectron2 shims are in place."""
+
 import os
 import warnings
 

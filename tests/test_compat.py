@@ -1,4 +1,5 @@
 """The Detectron2 v0.6 shims of goss/compat.py."""
+
 import subprocess
 import sys
 import types

@@ -1,4 +1,5 @@
 """add_goss_config: exists, adds keys, and every key it sets carries a comment."""
+
 import inspect
 import re
 

@@ -1,4 +1,5 @@
 """Detectron2 v0.6 + the GOSS shims build and train a tiny DeepLabV3+ on the CPU."""
+
 import torch
 from detectron2.config import get_cfg
 from detectron2.modeling import build_model
@@ -36,7 +37,10 @@ def test_deeplab_v3_plus_forward_backward_cpu():
     model = build_model(_tiny_deeplab_cfg())
     model.train()
     batch = [
-        {"image": torch.randint(0, 255, (3, 64, 96)).float(), "sem_seg": torch.randint(0, 5, (64, 96))}
+        {
+            "image": torch.randint(0, 255, (3, 64, 96)).float(),
+            "sem_seg": torch.randint(0, 5, (64, 96)),
+        }
         for _ in range(2)
     ]
     losses = model(batch)

@@ -1,4 +1,5 @@
 """``import goss`` with and without the compiled extension goss._C."""
+
 import os
 import subprocess
 import sys
@@ -9,8 +10,7 @@ import pytest
 from goss.layers import load_ops, ops_available
 
 # A fresh interpreter in which `goss._C` cannot be imported.
-_WITHOUT_EXT = textwrap.dedent(
-    """
+_WITHOUT_EXT = textwrap.dedent("""
     import sys
     sys.modules["goss._C"] = None  # makes `import goss._C` raise ImportError
     import goss, goss.data, goss.modeling, goss.evaluation, goss.layers
@@ -21,8 +21,7 @@ _WITHOUT_EXT = textwrap.dedent(
     except RuntimeError as e:
         assert "goss._C" in str(e) and "pip install -e ." in str(e), e
         print("clear error")
-    """
-)
+    """)
 
 
 def test_import_without_extension():

@@ -1,4 +1,5 @@
 """``import goss`` registers each of its entries exactly once."""
+
 import json
 import subprocess
 import sys
@@ -6,8 +7,7 @@ import textwrap
 
 from goss import compat
 
-_SNAPSHOT = textwrap.dedent(
-    """
+_SNAPSHOT = textwrap.dedent("""
     import importlib.util, json, sys
     # Apply the shims without importing the goss package, so "before" has no GOSS entry.
     spec = importlib.util.spec_from_file_location("_compat", sys.argv[2])
@@ -33,8 +33,7 @@ _SNAPSHOT = textwrap.dedent(
         importlib.import_module(name)
     after = snap()
     print(json.dumps({k: sorted(set(after[k]) - set(before[k])) for k in after}))
-    """
-)
+    """)
 
 
 def _new_entries(order):

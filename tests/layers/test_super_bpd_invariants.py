@@ -171,6 +171,24 @@ def test_bad_input_errors(bad, error):
         super_bpd(bad)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("where", [(0, 0), (20, 17), (39, 5), (13, 32)])
+@pytest.mark.parametrize("value", [float("nan"), -1e-3, 6.5])
+def test_invalid_angle_anywhere_raises(threads, where, value):
+    """Every code path (border or SIMD interior, parents fused into the forest pass with one
+    thread or computed in parallel, with or without intermediates) rejects a bad angle."""
+    angles = smooth_random_angles(40, 33, 0)
+    angles[where] = value
+    saved = torch.get_num_threads()
+    try:
+        torch.set_num_threads(threads)
+        for intermediates in (False, True):
+            with pytest.raises(ValueError, match="angles"):
+                super_bpd(angles, return_intermediates=intermediates)
+    finally:
+        torch.set_num_threads(saved)
+
+
 def test_bad_parameters():
     with pytest.raises(ValueError, match="theta_a"):
         super_bpd(torch.zeros(4, 4), theta_a=200.0)
