@@ -28,7 +28,8 @@ std::vector<Edge> accumulate_edges(
     const float* pair_diff,
     int64_t n_pairs,
     int32_t n_nodes) {
-  std::vector<int32_t> start(static_cast<size_t>(n_nodes) + 1, 0);
+  // 64-bit offsets and edge ids: an image of up to 2^31 - 1 pixels has up to about 2^32 pairs.
+  std::vector<int64_t> start(static_cast<size_t>(n_nodes) + 1, 0);
   for (int64_t r = 0; r < n_pairs; ++r) {
     ++start[pair_i[r] + 1];
   }
@@ -37,22 +38,22 @@ std::vector<Edge> accumulate_edges(
   std::vector<int32_t> bucket_j(n_pairs);
   std::vector<float> bucket_diff(n_pairs);
   {
-    std::vector<int32_t> next(start.begin(), start.end() - 1);
+    std::vector<int64_t> next(start.begin(), start.end() - 1);
     for (int64_t r = 0; r < n_pairs; ++r) {
-      const int32_t k = next[pair_i[r]]++;
+      const int64_t k = next[pair_i[r]]++;
       bucket_j[k] = pair_j[r];
       bucket_diff[k] = pair_diff[r];
     }
   }
   std::vector<Edge> edges;
-  std::vector<int32_t> edge_of(n_nodes, -1);
+  std::vector<int64_t> edge_of(n_nodes, -1);
   for (int32_t i = 0; i < n_nodes; ++i) {
-    const int32_t first_edge = static_cast<int32_t>(edges.size());  // edges of i start here
-    for (int32_t k = start[i]; k < start[i + 1]; ++k) {
+    const int64_t first_edge = static_cast<int64_t>(edges.size());  // edges of i start here
+    for (int64_t k = start[i]; k < start[i + 1]; ++k) {
       const int32_t j = bucket_j[k];
-      int32_t e = edge_of[j];
+      int64_t e = edge_of[j];
       if (e < first_edge) {
-        e = static_cast<int32_t>(edges.size());
+        e = static_cast<int64_t>(edges.size());
         edge_of[j] = e;
         edges.push_back({i, j, 0.0, 0, 0.0f});
       }
@@ -122,8 +123,8 @@ std::vector<int32_t> merge_region_graph(
   // Classification: repulsive pairs are not edges (section 3.6).
   const double repulse_thresh = kPi - params.s_o * kPi / 180.0;
   std::vector<std::vector<int32_t>> rows(n_nodes);
-  std::vector<int32_t> candidates;
-  for (int32_t e = 0; e < static_cast<int32_t>(edges.size()); ++e) {
+  std::vector<int64_t> candidates;
+  for (int64_t e = 0; e < static_cast<int64_t>(edges.size()); ++e) {
     if (static_cast<double>(edges[e].mean) > repulse_thresh) {
       rows[edges[e].i].push_back(edges[e].j);
       if (!params.reference_quirks) {
@@ -137,7 +138,7 @@ std::vector<int32_t> merge_region_graph(
     std::sort(row.begin(), row.end());
   }
   // Ascending mean, ties by (i, j): a total order, so the result is deterministic.
-  std::sort(candidates.begin(), candidates.end(), [&](int32_t a, int32_t b) {
+  std::sort(candidates.begin(), candidates.end(), [&](int64_t a, int64_t b) {
     const Edge& ea = edges[a];
     const Edge& eb = edges[b];
     if (ea.mean != eb.mean) {
