@@ -26,6 +26,8 @@ namespace {
 // Union-find over pixels whose representative is always the minimum index of its set, so
 // L[x] <= x holds for every x: Rem's algorithm with splicing (each step links the larger parent
 // under the smaller one and moves up), which needs no separate find.
+// The two branches mirror each other on purpose: folding them into one with std::swap measured
+// 2-4% slower on tools/benchmark_super_bpd.py fields.
 inline void unite(int32_t* L, int32_t x, int32_t y) {
   while (L[x] != L[y]) {
     if (L[x] < L[y]) {
