@@ -48,7 +48,6 @@ constexpr int kMaxBits = 20;
 struct Table {
   std::vector<int64_t> keys;
   std::vector<int64_t> offsets;
-  uint64_t mul = 0;  // hash multiplier (unused by the sorted fallback)
 };
 
 // slot(id) by the multiplicative hash.
@@ -132,7 +131,6 @@ uint64_t find_multiplier(const std::vector<int64_t>& keys, int bits) {
 // The hash table of `keys` (offset of key j: j * scale) for a found multiplier.
 Table hash_table(const std::vector<int64_t>& keys, int64_t scale, uint64_t mul, int bits) {
   Table t;
-  t.mul = mul;
   t.keys.assign(size_t{1} << bits, keys[0]);
   t.offsets.assign(size_t{1} << bits, 0);
   for (size_t j = 0; j < keys.size(); ++j) {
@@ -167,25 +165,24 @@ uint64_t count_pixels(
     const Side<Slot> pred,
     Count* __restrict hist) {
   uint64_t bad = 0;
-  int64_t i = 0;
-  for (; i + copies <= n; i += copies) {
-#pragma GCC unroll 4
-    for (int c = 0; c < copies; ++c) {
-      const int64_t a = static_cast<int64_t>(g[i + c]);
-      const int64_t b = static_cast<int64_t>(p[i + c]);
-      const uint64_t sa = gt.slot(a);
-      const uint64_t sb = pred.slot(b);
-      bad |= static_cast<uint64_t>(gt.keys[sa] ^ a) | static_cast<uint64_t>(pred.keys[sb] ^ b);
-      hist[gt.offsets[sa] + pred.offsets[sb] + c] += 1;
-    }
-  }
-  for (; i < n; ++i) {
+  // Pixel i into copy c of its bin.
+  const auto add = [&](int64_t i, int c) {
     const int64_t a = static_cast<int64_t>(g[i]);
     const int64_t b = static_cast<int64_t>(p[i]);
     const uint64_t sa = gt.slot(a);
     const uint64_t sb = pred.slot(b);
     bad |= static_cast<uint64_t>(gt.keys[sa] ^ a) | static_cast<uint64_t>(pred.keys[sb] ^ b);
-    hist[gt.offsets[sa] + pred.offsets[sb]] += 1;
+    hist[gt.offsets[sa] + pred.offsets[sb] + c] += 1;
+  };
+  int64_t i = 0;
+  for (; i + copies <= n; i += copies) {
+#pragma GCC unroll 4
+    for (int c = 0; c < copies; ++c) {
+      add(i + c, c);
+    }
+  }
+  for (; i < n; ++i) {
+    add(i, 0);
   }
   return bad;
 }
