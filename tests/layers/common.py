@@ -1,5 +1,6 @@
 """Helpers shared by the Super-BPD tests: skip without goss._C, field builders, partition checks."""
 
+import contextlib
 import math
 
 import numpy as np
@@ -9,6 +10,17 @@ import torch
 from goss.layers import ops_available
 
 requires_ops = pytest.mark.skipif(not ops_available(), reason="goss._C is not built")
+
+
+@contextlib.contextmanager
+def torch_threads(n):
+    """Run the block with ``torch.set_num_threads(n)``, then restore the previous count."""
+    saved = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(saved)
 
 
 def deg_field(degrees):

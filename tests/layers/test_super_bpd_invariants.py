@@ -17,6 +17,7 @@ from .common import (
     refines,
     requires_ops,
     smooth_random_angles,
+    torch_threads,
 )
 
 pytestmark = requires_ops
@@ -93,14 +94,10 @@ def test_fixed_mode_repulsion_and_tiny_region_invariants():
 @pytest.mark.parametrize("quirks", [False, True])
 def test_deterministic_across_runs_and_thread_counts(quirks):
     angles = noisy_gt_angles(96, 128, 12, 4, noise=0.3)
-    threads = torch.get_num_threads()
-    try:
-        torch.set_num_threads(1)
+    with torch_threads(1):
         first = super_bpd(angles, reference_quirks=quirks, return_intermediates=True)
-        torch.set_num_threads(4)
+    with torch_threads(4):
         again = super_bpd(angles, reference_quirks=quirks, return_intermediates=True)
-    finally:
-        torch.set_num_threads(threads)
     for key in KEYS:
         assert torch.equal(first[key], again[key]), key
 
@@ -131,12 +128,8 @@ def test_fuzz_small_and_odd_shapes(h, w, seed, quirks, flux):
     for key in KEYS[1:]:
         _check_label_map(out[key].numpy())
     assert refines(out["after_dilation"].numpy(), out["labels"].numpy())
-    threads = torch.get_num_threads()
-    try:
-        torch.set_num_threads(1)  # labels only, one thread: the fused single-pass path
+    with torch_threads(1):  # labels only, one thread: the fused single-pass path
         assert torch.equal(super_bpd(x, reference_quirks=quirks), out["labels"])
-    finally:
-        torch.set_num_threads(threads)
 
 
 def test_one_pixel_and_one_row():
@@ -179,14 +172,10 @@ def test_invalid_angle_anywhere_raises(threads, where, value):
     thread or computed in parallel, with or without intermediates) rejects a bad angle."""
     angles = smooth_random_angles(40, 33, 0)
     angles[where] = value
-    saved = torch.get_num_threads()
-    try:
-        torch.set_num_threads(threads)
+    with torch_threads(threads):
         for intermediates in (False, True):
             with pytest.raises(ValueError, match="angles"):
                 super_bpd(angles, return_intermediates=intermediates)
-    finally:
-        torch.set_num_threads(saved)
 
 
 def test_bad_parameters():

@@ -2,11 +2,16 @@
 
 import numpy as np
 import pytest
-import torch
 
 from goss.layers import super_bpd
 
-from .common import deg_field, noisy_gt_angles, requires_ops, smooth_random_angles
+from .common import (
+    deg_field,
+    noisy_gt_angles,
+    requires_ops,
+    smooth_random_angles,
+    torch_threads,
+)
 from .superbpd_reference import reference_super_bpd
 
 pytestmark = requires_ops
@@ -15,12 +20,8 @@ pytestmark = requires_ops
 def _labels_only(angles, quirks, threads, **params):
     """Labels without intermediates: a different code path (one thread: parents fused into the
     forest pass; root merging during the forest pass)."""
-    saved = torch.get_num_threads()
-    try:
-        torch.set_num_threads(threads)
+    with torch_threads(threads):
         return super_bpd(angles, reference_quirks=quirks, **params).numpy()
-    finally:
-        torch.set_num_threads(saved)
 
 
 def _check_parity(angles, quirks, **params):
