@@ -1,0 +1,1 @@
+"""Orchestration around training and evaluation: the experiment report."""

@@ -1,0 +1,270 @@
+#!/usr/bin/env python
+"""
+The reproducible real-image experiment: build CamVid-GOSS, train the N-model and GST (N + CL)
+with the MobileNetV2 backbone, calibrate each on the validation split, evaluate every
+identification {MSP, MaxLogit} x clustering {Super-BPD, connected components, one segment} row
+(with the oracle rows of the diagnostic evaluation) on val and, when built, test, and write the
+results file.
+
+    python tools/run_experiment.py --camvid-root DIR --output output/camvid_experiment
+    python tools/run_experiment.py --camvid-root DIR --output OUT --schedule full    # on a GPU
+
+Stages run in order and print one progress line each. A stage that finished with the same
+settings (its record ``<output>/stages/<name>.json``) is not redone, so rerunning the same command
+resumes an interrupted experiment; an interrupted training resumes from its last checkpoint.
+``--benchmark goss_shapes --schedule tiny`` runs the same pipeline on the synthetic data in a
+few minutes (the tests use it).
+"""
+
+import argparse
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+logger = logging.getLogger("goss.experiment")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CONFIGS = os.path.join("projects", "GOSS", "configs")
+IDENTIFIERS = ("msp", "max_logit")
+CLUSTERERS = ("super_bpd", "connected_components", "none")
+
+# Half resolution on the CPU: 2000 iterations take about 25 minutes per model on 2 cores.
+_CAMVID_CPU = [
+    "INPUT.MIN_SIZE_TRAIN", "(144, 162, 180, 198, 216, 234, 252, 270)",
+    "INPUT.MAX_SIZE_TRAIN", "720",
+    "INPUT.CROP.SIZE", "(176, 176)",
+    "INPUT.MIN_SIZE_TEST", "180",
+    "INPUT.MAX_SIZE_TEST", "240",
+    "SOLVER.MAX_ITER", "2000",
+    "SOLVER.CHECKPOINT_PERIOD", "500",
+]  # fmt: skip
+_SHAPES_TINY = [
+    "SOLVER.MAX_ITER", "30",
+    "SOLVER.CHECKPOINT_PERIOD", "1000",
+    "SOLVER.IMS_PER_BATCH", "4",
+    "DATALOADER.NUM_WORKERS", "0",
+]  # fmt: skip
+
+BENCHMARKS = {
+    "camvid_goss": {
+        "models": {
+            "N-model": os.path.join(CONFIGS, "camvid_goss", "mobilenet_v2", "n_msp.yaml"),
+            "GST": os.path.join(CONFIGS, "camvid_goss", "mobilenet_v2", "gst.yaml"),
+        },
+        "calibration": "camvid_goss_val",
+        # split key -> (registered dataset, its directory under the datasets root)
+        "evaluation": {
+            "val": ("camvid_goss_val", "camvid_goss_8_3/val"),
+            "test": ("camvid_goss_test", "camvid_goss_8_3/test"),
+        },
+        # full: each config's own schedule (360x480, 20000 iterations)
+        "schedules": {"cpu": _CAMVID_CPU, "full": []},
+    },
+    "goss_shapes": {
+        "models": {
+            "N-model": os.path.join(CONFIGS, "goss_shapes", "n_mobilenet_v2.yaml"),
+            "GST": os.path.join(CONFIGS, "goss_shapes", "gst_mobilenet_v2.yaml"),
+        },
+        "calibration": "goss_shapes_val",
+        "evaluation": {"val": ("goss_shapes_val", "goss_shapes/val")},
+        "schedules": {"tiny": _SHAPES_TINY, "cpu": []},
+    },
+}
+
+
+def get_parser():
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--benchmark", choices=sorted(BENCHMARKS), default="camvid_goss")
+    p.add_argument("--camvid-root", help="CamVid in SegNet layout ({train,val[,test]}{,annot}/)")
+    p.add_argument("--output", default="output/camvid_experiment", help="experiment folder")
+    p.add_argument(
+        "--datasets",
+        default=os.getenv("DETECTRON2_DATASETS", "datasets"),
+        help="datasets root the benchmark is built under (default: $DETECTRON2_DATASETS)",
+    )
+    p.add_argument("--schedule", default="cpu", help="cpu (default), full, or tiny (goss_shapes)")
+    p.add_argument(
+        "--results",
+        help="results file stem; .md and .json are written "
+        "(default: projects/GOSS/results/<benchmark>, for the cpu schedule)",
+    )
+    p.add_argument("--stop-after", help="stop after the stage of this name (e.g. train_GST)")
+    return p
+
+
+class Stages:
+    """Runs named stages once: a stage whose record exists with the same settings is skipped."""
+
+    def __init__(self, output_dir):
+        self.dir = os.path.join(output_dir, "stages")
+        os.makedirs(self.dir, exist_ok=True)
+
+    def run(self, name, settings, fn):
+        """Runs ``fn()`` (returning a JSON-able dict) unless ``name`` is done with ``settings``."""
+        path = os.path.join(self.dir, f"{name}.json")
+        if os.path.isfile(path):
+            with open(path) as f:
+                record = json.load(f)
+            if record.get("settings") == settings:
+                logger.info("[%s] done earlier, skipped", name)
+                return record["outputs"]
+            logger.info("[%s] settings changed since the last run: redoing it", name)
+        logger.info("[%s] running", name)
+        start = time.time()
+        outputs = fn()
+        record = {"settings": settings, "outputs": outputs, "seconds": time.time() - start}
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(record, f, indent=1)
+        os.replace(tmp, path)
+        logger.info("[%s] finished in %.0f s", name, record["seconds"])
+        return outputs
+
+
+def _run(cmd, log_path, env):
+    """Runs ``cmd`` with its output appended to ``log_path``; raises with the log's name."""
+    os.makedirs(os.path.dirname(log_path), exist_ok=True)
+    with open(log_path, "a") as log:
+        log.write(f"\n$ {' '.join(cmd)}\n")
+        log.flush()
+        rc = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+    if rc != 0:
+        raise RuntimeError(f"command failed (exit {rc}), see {log_path}: {' '.join(cmd)}")
+
+
+def _build_command(args, bench):
+    py = sys.executable
+    if args.benchmark == "camvid_goss":
+        if not args.camvid_root:
+            raise SystemExit("--camvid-root is required for --benchmark camvid_goss")
+        splits = [s for s in ("train", "val", "test") if os.path.isdir(os.path.join(args.camvid_root, s))]
+        return [py, "datasets/prepare_camvid_goss.py", "--camvid-root", args.camvid_root,
+                "--splits", *splits, "--output", args.datasets, "--no-progress"]  # fmt: skip
+    return [py, "datasets/prepare_goss_shapes.py", "--output", args.datasets, "--no-progress"]
+
+
+def _built_evaluation_splits(args, bench):
+    """The evaluation splits whose GOSS ground truth exists under the datasets root."""
+    out = {}
+    for key, (name, directory) in bench["evaluation"].items():
+        if os.path.isfile(os.path.join(args.datasets, directory, "panoptic.json")):
+            out[key] = name
+    return out
+
+
+def run_experiment(args):
+    bench = BENCHMARKS[args.benchmark]
+    if args.schedule not in bench["schedules"]:
+        raise SystemExit(
+            f"--schedule {args.schedule}: {args.benchmark} has {sorted(bench['schedules'])}"
+        )
+    schedule = bench["schedules"][args.schedule]
+    out = os.path.abspath(args.output)
+    args.datasets = os.path.abspath(args.datasets)
+    env = dict(os.environ, DETECTRON2_DATASETS=args.datasets, PYTHONUNBUFFERED="1")
+    py = sys.executable
+    stages = Stages(out)
+    logs = os.path.join(out, "logs")
+
+    def stop(name):
+        if args.stop_after == name:
+            logger.info("stopping after %s (--stop-after)", name)
+            return True
+        return False
+
+    build = _build_command(args, bench)
+    stages.run("build", {"cmd": build}, lambda: _run(build, os.path.join(logs, "build.log"), env) or {})
+    if stop("build"):
+        return 0
+
+    weights = {}
+    for model, cfg in bench["models"].items():
+        model_dir = os.path.join(out, "models", model)
+        cmd = [py, "tools/train_net.py", "--config-file", cfg]
+        cmd += [*schedule, "OUTPUT_DIR", model_dir]
+
+        def train(cmd=cmd, model_dir=model_dir, model=model):
+            resume = ["--resume"] if os.path.isfile(os.path.join(model_dir, "last_checkpoint")) else []
+            _run(cmd[:2] + resume + cmd[2:], os.path.join(logs, f"train_{model}.log"), env)
+            return {"weights": os.path.join(model_dir, "model_final.pth")}
+
+        weights[model] = stages.run(f"train_{model}", {"cmd": cmd}, train)["weights"]
+        if stop(f"train_{model}"):
+            return 0
+
+    calibrated = {}
+    for model, cfg in bench["models"].items():
+        calib_dir = os.path.join(out, "calibration", model)
+        cmd = [py, "tools/calibrate_goss.py", "--config-file", cfg,
+               "--dataset", bench["calibration"], "--output", calib_dir,
+               "--identifiers", *IDENTIFIERS, "--clusterers", *CLUSTERERS, "--no-progress",
+               *schedule, "MODEL.WEIGHTS", weights[model]]  # fmt: skip
+
+        def calibrate(cmd=cmd, calib_dir=calib_dir, model=model):
+            _run(cmd, os.path.join(logs, f"calibrate_{model}.log"), env)
+            with open(os.path.join(calib_dir, "calibration.json")) as f:
+                return json.load(f)
+
+        calibrated[model] = stages.run(f"calibrate_{model}", {"cmd": cmd}, calibrate)
+        if stop(f"calibrate_{model}"):
+            return 0
+
+    splits = _built_evaluation_splits(args, bench)
+    rows = []
+    for model, cfg in bench["models"].items():
+        variants = [("as configured", None, cfg)]
+        for ident in IDENTIFIERS:
+            for clu in CLUSTERERS:
+                variants.append((f"{ident}/{clu}", (ident, clu), calibrated[model]["configs"][f"{ident}/{clu}"]))
+        for split, dataset in splits.items():
+            for label, key, row_cfg in variants:
+                eval_dir = os.path.join(out, "eval", model, split, label.replace(" ", "_").replace("/", "-"))
+                cmd = [py, "tools/train_net.py", "--config-file", row_cfg, "--eval-only",
+                       *schedule, "MODEL.WEIGHTS", weights[model], "DATASETS.TEST", f"('{dataset}',)",
+                       "OUTPUT_DIR", eval_dir]  # fmt: skip
+                result_path = os.path.join(eval_dir, "inference", dataset, "gq_results.json")
+
+                def evaluate(cmd=cmd, result_path=result_path, model=model):
+                    _run(cmd, os.path.join(logs, f"eval_{model}.log"), env)
+                    return {"results": result_path}
+
+                name = f"eval_{model}_{split}_{label.replace(' ', '_').replace('/', '-')}"
+                res = stages.run(name, {"cmd": cmd}, evaluate)
+                rows.append(
+                    {
+                        "model": model,
+                        "split": split,
+                        "dataset": dataset,
+                        "row": label,
+                        "identifier": key[0] if key else None,
+                        "clusterer": key[1] if key else None,
+                        "config": os.path.relpath(row_cfg, ROOT) if key is None else row_cfg,
+                        "results": res["results"],
+                    }
+                )
+    results = args.results
+    if results is None:
+        results = os.path.join(ROOT, "projects", "GOSS", "results", args.benchmark)
+    command = "python tools/run_experiment.py " + " ".join(sys.argv[1:])
+    from goss.engine.experiment_report import write_report
+
+    write_report(results, rows, calibrated, command=command, schedule=schedule)
+    logger.info("wrote %s.md and %s.json", results, results)
+    return 0
+
+
+def main(argv=None):
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    args = get_parser().parse_args(argv)
+    return run_experiment(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
