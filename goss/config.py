@@ -48,8 +48,9 @@ def add_goss_config(cfg):
     cfg.MODEL.GOSS.KNOWN_MIN_AREA = 0
     # Unknown clusters smaller than this many pixels become void in the output.
     cfg.MODEL.GOSS.UNKNOWN_MIN_AREA = 0
-    # How identified unknown pixels are grouped: "super_bpd" (the clustering branch) or "none"
-    # (all unknown pixels of an image form one segment: the OSS baseline).
+    # How identified unknown pixels are grouped, a name in UNKNOWN_CLUSTERER_REGISTRY: "super_bpd"
+    # (Super-BPD regions of the clustering branch's field), "connected_components" (8-connected
+    # components of the unknown mask) or "none" (one segment per image: the OSS baseline).
     cfg.MODEL.GOSS.UNKNOWN_CLUSTERING = "super_bpd"
     # Pad inputs so that height and width are divisible by this (-1: backbone's size_divisibility).
     cfg.MODEL.GOSS.SIZE_DIVISIBILITY = -1

@@ -2,6 +2,7 @@
 
 from .backbone import MobileNetV2Backbone, build_mobilenet_v2_backbone
 from .bpd_head import BPD_HEAD_REGISTRY, BPDHead, build_bpd_head
+from .clustering import UNKNOWN_CLUSTERER_REGISTRY, build_unknown_clusterer
 from .meta_arch import GOSS
 from .sem_seg_head import GOSSSemSegHead
 
@@ -11,6 +12,8 @@ __all__ = [
     "GOSS",
     "GOSSSemSegHead",
     "MobileNetV2Backbone",
+    "UNKNOWN_CLUSTERER_REGISTRY",
     "build_bpd_head",
+    "build_unknown_clusterer",
     "build_mobilenet_v2_backbone",
 ]

@@ -8,13 +8,12 @@ from detectron2.config import configurable
 from detectron2.modeling import META_ARCH_REGISTRY, build_backbone, build_sem_seg_head
 from detectron2.structures import ImageList
 
-from ..layers import super_bpd
 from .bpd_head import build_bpd_head
 from .bpd_loss import bpd_loss
+from .clustering import build_unknown_clusterer
 from .contrastive import PixelContrastiveLoss, ProjectionHead
-from .identification import identify_unknown
 from .losses import weighted_cross_entropy
-from .postprocessing import get_goss_segmentation
+from .postprocessing import goss_image_outputs
 
 __all__ = ["GOSS"]
 
@@ -49,8 +48,7 @@ class GOSS(nn.Module):
         label_divisor,
         known_min_area,
         unknown_min_area,
-        unknown_clustering,
-        super_bpd_params,
+        clusterer,
         sem_seg_loss_weight,
         bpd_loss_weight,
         bpd_loss_reduction,
@@ -72,8 +70,7 @@ class GOSS(nn.Module):
             identifier (str): ``msp``, ``max_logit`` or ``n_plus_one``.
             msp_threshold, max_logit_threshold, beta: identification parameters.
             label_divisor, known_min_area, unknown_min_area: fusion parameters.
-            unknown_clustering (str): ``super_bpd`` or ``none`` (all unknown pixels one segment).
-            super_bpd_params (dict): keyword arguments of :func:`goss.layers.super_bpd`.
+            clusterer: groups the identified unknown pixels (``UNKNOWN_CLUSTERER_REGISTRY``).
             *_loss_weight, bpd_loss_reduction: loss weights and the BPD loss reduction.
             contrastive_feature (str): backbone feature the projection head reads.
             pixel_mean, pixel_std (list[float]): input normalisation.
@@ -93,10 +90,7 @@ class GOSS(nn.Module):
         self.label_divisor = label_divisor
         self.known_min_area = known_min_area
         self.unknown_min_area = unknown_min_area
-        if unknown_clustering not in ("super_bpd", "none"):
-            raise ValueError(f"unknown_clustering must be super_bpd or none: {unknown_clustering}")
-        self.unknown_clustering = unknown_clustering
-        self.super_bpd_params = dict(super_bpd_params)
+        self.clusterer = clusterer
         self.sem_seg_loss_weight = sem_seg_loss_weight
         self.bpd_loss_weight = bpd_loss_weight
         self.bpd_loss_reduction = bpd_loss_reduction
@@ -111,7 +105,7 @@ class GOSS(nn.Module):
     def from_config(cls, cfg):
         backbone = build_backbone(cfg)
         shapes = backbone.output_shape()
-        g, c, pp = cfg.MODEL.GOSS, cfg.MODEL.CONTRASTIVE, cfg.MODEL.BPD_HEAD.POSTPROCESS
+        g, c = cfg.MODEL.GOSS, cfg.MODEL.CONTRASTIVE
         projection_head = contrastive_loss = None
         if c.ENABLED:
             projection_head = ProjectionHead(shapes[c.IN_FEATURE].channels, c.PROJ_DIM)
@@ -137,13 +131,7 @@ class GOSS(nn.Module):
             "label_divisor": g.LABEL_DIVISOR,
             "known_min_area": g.KNOWN_MIN_AREA,
             "unknown_min_area": g.UNKNOWN_MIN_AREA,
-            "unknown_clustering": g.UNKNOWN_CLUSTERING,
-            "super_bpd_params": {
-                "theta_a": pp.THETA_A,
-                "theta_l": pp.THETA_L,
-                "theta_s": pp.THETA_S,
-                "s_o": pp.S_O,
-            },
+            "clusterer": build_unknown_clusterer(cfg),
             "sem_seg_loss_weight": g.SEM_SEG_LOSS_WEIGHT,
             "bpd_loss_weight": cfg.MODEL.BPD_HEAD.LOSS_WEIGHT,
             "bpd_loss_reduction": cfg.MODEL.BPD_HEAD.LOSS_REDUCTION,
@@ -216,34 +204,33 @@ class GOSS(nn.Module):
         """Per-image GOSS outputs; see :meth:`forward`."""
         results = []
         for x, (h, w), lg, fd in zip(batched_inputs, image_sizes, logits, field):
-            out_h, out_w = x.get("height", h), x.get("width", w)
-            lg = F.interpolate(
-                lg[None, :, :h, :w], size=(out_h, out_w), mode="bilinear", align_corners=False
-            )[0]
-            fd = F.interpolate(
-                fd[None, :, :h, :w], size=(out_h, out_w), mode="bilinear", align_corners=False
-            )[0]
-            threshold = (
-                self.max_logit_threshold if self.identifier == "max_logit" else (self.msp_threshold)
-            )
-            labels, unknown_score = identify_unknown(
-                lg, self.num_known, self.identifier, threshold, self.beta
-            )
-            clusters = super_bpd(fd.float().contiguous(), **self.super_bpd_params)
-            pan = get_goss_segmentation(
-                labels,
-                clusters if self.unknown_clustering == "super_bpd" else None,
-                self.num_known,
-                self.label_divisor,
-                self.known_min_area,
-                self.unknown_min_area,
-            )
-            results.append(
-                {
-                    "sem_seg": lg.softmax(dim=0),
-                    "panoptic_seg": (pan, None),
-                    "unknown_score": unknown_score,
-                    "clusters": clusters,
-                }
-            )
+            size = (x.get("height", h), x.get("width", w))
+            lg = F.interpolate(lg[None, :, :h, :w], size=size, mode="bilinear", align_corners=False)
+            fd = F.interpolate(fd[None, :, :h, :w], size=size, mode="bilinear", align_corners=False)
+            results.append(self.postprocess(lg[0], fd[0]))
         return results
+
+    def postprocess(self, logits, field):
+        """
+        Identification, clustering and fusion of one image (:func:`goss_image_outputs` with this
+        model's settings).
+
+        Args:
+            logits (Tensor): ``[N(+1), H, W]`` at output resolution.
+            field (Tensor): ``[2, H, W]`` BPD field at output resolution.
+        """
+        threshold = (
+            self.max_logit_threshold if self.identifier == "max_logit" else self.msp_threshold
+        )
+        return goss_image_outputs(
+            logits,
+            field,
+            num_known=self.num_known,
+            identifier=self.identifier,
+            threshold=threshold,
+            beta=self.beta,
+            clusterer=self.clusterer,
+            label_divisor=self.label_divisor,
+            known_min_area=self.known_min_area,
+            unknown_min_area=self.unknown_min_area,
+        )

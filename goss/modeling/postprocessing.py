@@ -2,7 +2,9 @@
 
 import torch
 
-__all__ = ["get_goss_segmentation", "VOID"]
+from .identification import identify_unknown
+
+__all__ = ["get_goss_segmentation", "goss_image_outputs", "VOID"]
 
 VOID = -1
 
@@ -47,4 +49,53 @@ def get_goss_segmentation(
     new_id = torch.cumsum(keep[order].long(), 0)[rank]  # 1.. over kept clusters
     seg = torch.where(keep[inverse], num_known * label_divisor + new_id[inverse], VOID)
     out[unknown] = seg.to(torch.int32)
+    return out
+
+
+def goss_image_outputs(
+    logits,
+    field,
+    *,
+    num_known,
+    identifier,
+    threshold,
+    beta,
+    clusterer,
+    label_divisor=1000,
+    known_min_area=0,
+    unknown_min_area=0,
+    partition=None,
+):
+    """
+    The GOSS outputs of one image from its semantic logits and BPD field: identification,
+    clustering of the unknown pixels, fusion. :class:`goss.modeling.GOSS` and the calibration tool
+    both call this, so a calibrated setting scores exactly as ``--eval-only`` with it.
+
+    Args:
+        logits (Tensor): ``[N or N+1, H, W]`` at output resolution.
+        field (Tensor or None): ``[2, H, W]`` BPD field at output resolution.
+        identifier, threshold, beta: see :func:`goss.modeling.identification.identify_unknown`.
+        clusterer: a clusterer of ``UNKNOWN_CLUSTERER_REGISTRY``.
+        partition (Tensor or None): ``clusterer.partition(field)`` when already computed.
+    Returns:
+        dict: ``sem_seg`` ``[N(+1), H, W]`` probabilities, ``panoptic_seg`` ``(int32 [H, W],
+        None)``, ``unknown_score`` ``[H, W]``, ``bpd_field`` ``[2, H, W]`` (if given) and, for a
+        clusterer with a whole-image partition, ``clusters`` int32 ``[H, W]``.
+    """
+    labels, unknown_score = identify_unknown(logits, num_known, identifier, threshold, beta)
+    unknown = labels == num_known
+    out = {"sem_seg": logits.softmax(dim=0), "unknown_score": unknown_score}
+    if hasattr(clusterer, "partition"):
+        if partition is None:
+            partition = clusterer.partition(field)
+        clusters = clusterer(unknown, field, partition=partition)
+        out["clusters"] = partition
+    else:
+        clusters = clusterer(unknown, field)
+    pan = get_goss_segmentation(
+        labels, clusters, num_known, label_divisor, known_min_area, unknown_min_area
+    )
+    out["panoptic_seg"] = (pan, None)
+    if field is not None:
+        out["bpd_field"] = field
     return out

@@ -46,7 +46,7 @@ def test_train_and_inference_step(backbone, identifier):
     model.eval()
     with torch.no_grad():
         out = model([{"image": batch[0]["image"], "height": 32, "width": 48}])[0]
-    assert set(out) == {"sem_seg", "panoptic_seg", "unknown_score", "clusters"}
+    assert set(out) == {"sem_seg", "panoptic_seg", "unknown_score", "clusters", "bpd_field"}
     assert out["sem_seg"].shape == (3 + (mode == "n_plus_one"), 32, 48)
     pan = out["panoptic_seg"][0]
     assert pan.dtype == torch.int32 and pan.shape == (32, 48)
@@ -54,6 +54,7 @@ def test_train_and_inference_step(backbone, identifier):
     assert ((cats >= 0) & (cats <= 3)).all()
     assert out["unknown_score"].shape == (32, 48)
     assert out["clusters"].shape == (32, 48)
+    assert out["bpd_field"].shape == (2, 32, 48)
 
 
 def test_n_model_without_contrastive_has_two_losses():

@@ -1,0 +1,16 @@
+"""Clusterers of identified unknown pixels, registered in ``UNKNOWN_CLUSTERER_REGISTRY``."""
+
+from .build import UNKNOWN_CLUSTERER_REGISTRY, build_unknown_clusterer, register_clusterer
+from .connected_components import ConnectedComponentsClusterer, connected_components
+from .none import OneSegmentClusterer
+from .super_bpd import SuperBPDClusterer
+
+__all__ = [
+    "UNKNOWN_CLUSTERER_REGISTRY",
+    "ConnectedComponentsClusterer",
+    "OneSegmentClusterer",
+    "SuperBPDClusterer",
+    "build_unknown_clusterer",
+    "connected_components",
+    "register_clusterer",
+]

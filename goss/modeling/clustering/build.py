@@ -1,0 +1,42 @@
+"""The registry of unknown-pixel clusterers (``MODEL.GOSS.UNKNOWN_CLUSTERING``)."""
+
+from detectron2.utils.registry import Registry
+
+__all__ = ["UNKNOWN_CLUSTERER_REGISTRY", "build_unknown_clusterer", "register_clusterer"]
+
+UNKNOWN_CLUSTERER_REGISTRY = Registry("UNKNOWN_CLUSTERER")
+UNKNOWN_CLUSTERER_REGISTRY.__doc__ = """
+Registry for unknown clusterers, which group the identified unknown pixels of one image into
+segments.
+
+The registered object is called with `obj(cfg)` and returns a callable
+`clusterer(unknown_mask, field=None) -> labels`: `unknown_mask` bool `[H, W]`, `field` the BPD
+field `[2, H, W]` of the clustering branch (or None), `labels` int64 `[H, W]` on the mask's device,
+`0` outside the mask and one positive id per segment inside it. Its attribute `needs_field` says
+whether it reads `field`; `partition(field)`, where present, returns the whole-image partition
+int `[H, W]` the labels are cut from (used for GQ_clu).
+"""
+
+
+def register_clusterer(name):
+    """
+    Class decorator: register a clusterer under the config name ``name`` (fvcore's
+    ``Registry.register`` would use the class name, and config values are snake_case).
+    """
+
+    def deco(cls):
+        UNKNOWN_CLUSTERER_REGISTRY._do_register(name, cls)
+        return cls
+
+    return deco
+
+
+def build_unknown_clusterer(cfg):
+    """Build the clusterer named by ``cfg.MODEL.GOSS.UNKNOWN_CLUSTERING``."""
+    name = cfg.MODEL.GOSS.UNKNOWN_CLUSTERING
+    if name not in UNKNOWN_CLUSTERER_REGISTRY:
+        raise ValueError(
+            f"MODEL.GOSS.UNKNOWN_CLUSTERING {name!r} is not a registered clusterer; choose one of "
+            f"{sorted(k for k, _ in UNKNOWN_CLUSTERER_REGISTRY)}"
+        )
+    return UNKNOWN_CLUSTERER_REGISTRY.get(name)(cfg)

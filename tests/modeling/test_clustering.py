@@ -1,0 +1,94 @@
+"""The unknown clusterers of UNKNOWN_CLUSTERER_REGISTRY, alone and inside the model."""
+
+import pytest
+import torch
+from detectron2.modeling import build_model
+
+import goss.modeling.clustering.super_bpd as super_bpd_module
+from goss.modeling.clustering import UNKNOWN_CLUSTERER_REGISTRY, build_unknown_clusterer
+from tests.common import small_goss_cfg
+from tests.modeling.test_goss_e2e import _toy_batch
+
+# two 8-connected blobs (the diagonal touch joins them) and one separate blob
+MASK = torch.tensor(
+    [
+        [1, 1, 0, 0, 0, 0],
+        [1, 1, 0, 0, 0, 1],
+        [0, 0, 1, 0, 0, 1],
+        [0, 0, 0, 0, 0, 0],
+        [1, 0, 0, 0, 0, 0],
+    ],
+    dtype=torch.bool,
+)
+
+
+def _cfg(name):
+    cfg = small_goss_cfg(num_known=3, train_mode="n", identifier="msp", contrastive=False)
+    cfg.MODEL.GOSS.UNKNOWN_CLUSTERING = name
+    return cfg
+
+
+def test_registry_names():
+    assert {"super_bpd", "connected_components", "none"} <= {k for k, _ in UNKNOWN_CLUSTERER_REGISTRY}
+
+
+def test_unregistered_name_is_an_error_naming_the_key():
+    with pytest.raises(ValueError, match="MODEL.GOSS.UNKNOWN_CLUSTERING 'nope'"):
+        build_unknown_clusterer(_cfg("nope"))
+
+
+def test_connected_components_on_a_small_mask():
+    labels = build_unknown_clusterer(_cfg("connected_components"))(MASK)
+    assert labels.dtype == torch.int64
+    expected = torch.tensor(
+        [
+            [1, 1, 0, 0, 0, 0],
+            [1, 1, 0, 0, 0, 2],
+            [0, 0, 1, 0, 0, 2],
+            [0, 0, 0, 0, 0, 0],
+            [3, 0, 0, 0, 0, 0],
+        ]
+    )
+    assert torch.equal(labels, expected)
+
+
+def test_none_is_one_segment():
+    labels = build_unknown_clusterer(_cfg("none"))(MASK)
+    assert torch.equal(labels, MASK.long())
+
+
+def test_empty_mask_gives_no_segment():
+    empty = torch.zeros(4, 5, dtype=torch.bool)
+    for name in ("connected_components", "none"):
+        assert build_unknown_clusterer(_cfg(name))(empty).sum() == 0
+
+
+def test_super_bpd_cuts_the_mask_along_field_regions():
+    # a field pointing down in the left half and up in the right half: two regions
+    field = torch.zeros(2, 5, 6)
+    field[0, :, :3] = 1.0
+    field[0, :, 3:] = -1.0
+    clusterer = build_unknown_clusterer(_cfg("super_bpd"))
+    partition = clusterer.partition(field)
+    assert len(torch.unique(partition)) == 2
+    labels = clusterer(MASK, field)
+    assert torch.equal(labels[MASK], partition.long()[MASK])
+    assert (labels[~MASK] == 0).all()
+    assert torch.equal(clusterer(MASK, partition=partition), labels)
+    with pytest.raises(ValueError, match="needs the BPD field"):
+        clusterer(MASK)
+
+
+@pytest.mark.parametrize("name", ["connected_components", "none"])
+def test_mask_clusterers_never_run_super_bpd(name, monkeypatch):
+    def fail(*args, **kwargs):
+        raise AssertionError("super_bpd was called")
+
+    monkeypatch.setattr(super_bpd_module, "super_bpd", fail)
+    cfg = _cfg(name)
+    cfg.MODEL.GOSS.MSP_THRESHOLD = 1.1  # every pixel unknown
+    model = build_model(cfg).eval()
+    with torch.no_grad():
+        out = model(_toy_batch(3, "n", n=1))[0]
+    assert "clusters" not in out  # no whole-image partition, so no GQ_clu
+    assert torch.unique(out["panoptic_seg"][0]).tolist() == [3001]
