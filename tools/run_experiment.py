@@ -144,7 +144,9 @@ def _build_command(args, bench):
     if args.benchmark == "camvid_goss":
         if not args.camvid_root:
             raise SystemExit("--camvid-root is required for --benchmark camvid_goss")
-        splits = [s for s in ("train", "val", "test") if os.path.isdir(os.path.join(args.camvid_root, s))]
+        splits = [
+            s for s in ("train", "val", "test") if os.path.isdir(os.path.join(args.camvid_root, s))
+        ]
         return [py, "datasets/prepare_camvid_goss.py", "--camvid-root", args.camvid_root,
                 "--splits", *splits, "--output", args.datasets, "--no-progress"]  # fmt: skip
     return [py, "datasets/prepare_goss_shapes.py", "--output", args.datasets, "--no-progress"]
@@ -180,7 +182,9 @@ def run_experiment(args):
         return False
 
     build = _build_command(args, bench)
-    stages.run("build", {"cmd": build}, lambda: _run(build, os.path.join(logs, "build.log"), env) or {})
+    stages.run(
+        "build", {"cmd": build}, lambda: _run(build, os.path.join(logs, "build.log"), env) or {}
+    )
     if stop("build"):
         return 0
 
@@ -191,7 +195,9 @@ def run_experiment(args):
         cmd += [*schedule, "OUTPUT_DIR", model_dir]
 
         def train(cmd=cmd, model_dir=model_dir, model=model):
-            resume = ["--resume"] if os.path.isfile(os.path.join(model_dir, "last_checkpoint")) else []
+            resume = (
+                ["--resume"] if os.path.isfile(os.path.join(model_dir, "last_checkpoint")) else []
+            )
             _run(cmd[:2] + resume + cmd[2:], os.path.join(logs, f"train_{model}.log"), env)
             return {"weights": os.path.join(model_dir, "model_final.pth")}
 
@@ -222,10 +228,14 @@ def run_experiment(args):
         variants = [("as configured", None, cfg)]
         for ident in IDENTIFIERS:
             for clu in CLUSTERERS:
-                variants.append((f"{ident}/{clu}", (ident, clu), calibrated[model]["configs"][f"{ident}/{clu}"]))
+                variants.append(
+                    (f"{ident}/{clu}", (ident, clu), calibrated[model]["configs"][f"{ident}/{clu}"])
+                )
         for split, dataset in splits.items():
             for label, key, row_cfg in variants:
-                eval_dir = os.path.join(out, "eval", model, split, label.replace(" ", "_").replace("/", "-"))
+                eval_dir = os.path.join(
+                    out, "eval", model, split, label.replace(" ", "_").replace("/", "-")
+                )
                 cmd = [py, "tools/train_net.py", "--config-file", row_cfg, "--eval-only",
                        *schedule, "MODEL.WEIGHTS", weights[model], "DATASETS.TEST", f"('{dataset}',)",
                        "OUTPUT_DIR", eval_dir]  # fmt: skip

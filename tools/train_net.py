@@ -31,6 +31,7 @@ from detectron2.utils.logger import setup_logger
 from goss.config import get_goss_cfg
 from goss.data import GOSSDatasetMapper
 from goss.evaluation import GQEvaluator
+from goss.modeling import build_unknown_clusterer
 
 
 class Trainer(DefaultTrainer):
@@ -56,7 +57,11 @@ class Trainer(DefaultTrainer):
             raise NotImplementedError(
                 f"no evaluator for dataset {dataset_name} of evaluator_type {evaluator_type!r}"
             )
-        return DatasetEvaluators([GQEvaluator(dataset_name, output_dir=output_folder)])
+        # the model's clusterer, for the oracle row "oracle_id_model_clusters" of the diagnostics
+        clusterer = build_unknown_clusterer(cfg)
+        return DatasetEvaluators(
+            [GQEvaluator(dataset_name, output_dir=output_folder, clusterer=clusterer)]
+        )
 
     @classmethod
     def build_train_loader(cls, cfg):

@@ -8,6 +8,7 @@ import numpy as np
 
 from .bootstrap import bootstrap_gq
 from .clustering import clustering_stats
+from .diagnostics import DiagnosticAccumulator, category_map
 from .metrics import category_quality, class_agnostic_quality, gq_summary, miou
 from .ood import ScoreHistogram, per_image_metrics
 from .stats import GQStats, image_stats
@@ -22,9 +23,11 @@ class GQAccumulator:
     Args:
         num_known (int): N; categories are ``0..N-1`` known and ``N`` unknown.
         class_names (list[str] or None): N + 1 names (for the per-class table).
+        diagnostics (bool): also accumulate the diagnostic statistics
+            (:class:`goss.evaluation.diagnostics.DiagnosticAccumulator`).
     """
 
-    def __init__(self, num_known, class_names=None):
+    def __init__(self, num_known, class_names=None, diagnostics=True):
         self.num_known = int(num_known)
         if class_names is None:
             class_names = [str(i) for i in range(num_known)] + ["unknown"]
@@ -37,6 +40,7 @@ class GQAccumulator:
         self.scores = ScoreHistogram()
         self.num_scored = 0
         self.images = []  # per-image records: dict with image_id, stats array, ood metrics
+        self.diagnostics = DiagnosticAccumulator(num_known) if diagnostics else None
 
     def add_image(
         self,
@@ -49,6 +53,8 @@ class GQAccumulator:
         unknown_score=None,
         clusters=None,
         where=None,
+        field=None,
+        clusterer=None,
     ):
         """
         Args:
@@ -59,9 +65,11 @@ class GQAccumulator:
             pred_segments (list[dict]): predicted ``segments_info``.
             unknown_score (ndarray or None): float ``[H, W]``, higher = more unknown.
             clusters (ndarray or None): int ``[H, W]`` whole-image partition (GQ_clu).
+            field (ndarray or None): float ``[2, H, W]`` predicted BPD field (diagnostics).
+            clusterer (callable or None): the model's unknown clusterer (diagnostics).
         """
         where = where or f"image {image_id!r}"
-        s = image_stats(
+        s, matches = image_stats(
             gt_ids,
             gt_segments,
             pred_ids,
@@ -70,6 +78,7 @@ class GQAccumulator:
             gt_void=0,
             pred_void=pred_void,
             where=where,
+            return_matches=True,
         )
         record = {"image_id": image_id, "stats": s.as_array()}
         if unknown_score is not None:
@@ -79,7 +88,7 @@ class GQAccumulator:
                     f"{where}: unknown score map {score.shape} and GT "
                     f"{np.shape(gt_ids)} differ in size"
                 )
-            cat = _gt_category_map(gt_ids, gt_segments)
+            cat = category_map(gt_ids, gt_segments)
             valid = cat >= 0
             positive = cat == self.num_known
             self.scores += ScoreHistogram.from_pixels(score, positive, valid)
@@ -89,6 +98,18 @@ class GQAccumulator:
             c = clustering_stats(gt_ids, gt_segments, clusters, where=where)
             self.clu_stats += c
             self.num_clustered += 1
+        if self.diagnostics is not None:
+            self.diagnostics.add_image(
+                gt_ids,
+                gt_segments,
+                pred_ids,
+                pred_segments,
+                matches,
+                clusters,
+                field,
+                clusterer,
+                where,
+            )
         self.stats += s
         self.images.append(record)
         return s
@@ -102,6 +123,8 @@ class GQAccumulator:
         self.scores += other.scores
         self.num_scored += other.num_scored
         self.images.extend(other.images)
+        if self.diagnostics is not None and other.diagnostics is not None:
+            self.diagnostics += other.diagnostics
         return self
 
     def summarize(self, lam=0.5, bootstrap_samples=1000, seed=0):
@@ -129,6 +152,12 @@ class GQAccumulator:
             for k, (lo, hi) in ci.items():
                 res[f"{k}_CI95"] = [100.0 * lo, 100.0 * hi]
         res["num_images"] = len(self.images)
+        n = self.num_known
+        res.update(
+            TP_uk=int(self.stats.tp[n]), FP_uk=int(self.stats.fp[n]), FN_uk=int(self.stats.fn[n])
+        )
+        if self.diagnostics is not None:
+            res.update(self.diagnostics.summarize())
         q = category_quality(self.stats)
         per_class = {}
         for c, name in enumerate(self.class_names):
@@ -171,19 +200,3 @@ class GQAccumulator:
                 row[k] = 100.0 * ood[k] if ood else ""
             rows.append(row)
         return rows
-
-
-def _gt_category_map(gt_ids, gt_segments):
-    """int64 ``[H, W]`` GT category per pixel, -1 for void and ids not in ``gt_segments``."""
-    gt_ids = np.asarray(gt_ids, dtype=np.int64)
-    out = np.full(gt_ids.shape, -1, dtype=np.int64)
-    if not gt_segments:
-        return out
-    keys = np.array([s["id"] for s in gt_segments], dtype=np.int64)
-    cats = np.array([s["category_id"] for s in gt_segments], dtype=np.int64)
-    order = np.argsort(keys)
-    keys, cats = keys[order], cats[order]
-    pos = np.minimum(np.searchsorted(keys, gt_ids), keys.size - 1)
-    hit = keys[pos] == gt_ids
-    out[hit] = cats[pos[hit]]
-    return out

@@ -5,7 +5,7 @@ from scipy import ndimage
 
 from .stats import image_stats
 
-__all__ = ["gt_component_partition", "clustering_stats"]
+__all__ = ["gt_component_partition", "gt_segment_index", "clustering_stats"]
 
 _EIGHT = np.ones((3, 3), dtype=bool)
 
@@ -33,6 +33,26 @@ def gt_component_partition(gt_index):
     return out
 
 
+def gt_segment_index(gt_ids, gt_segments):
+    """
+    Args:
+        gt_ids (ndarray): integer ``[H, W]`` GT segment ids.
+        gt_segments (list[dict]): GT ``segments_info``.
+    Returns:
+        ndarray int64 ``[H, W]``: ``1..S`` = position of the pixel's segment among the sorted
+        non-crowd segment ids, 0 for void, crowd and unlisted ids.
+    """
+    valid_ids = {int(s["id"]) for s in gt_segments if not s.get("iscrowd", 0)}
+    keys = np.array(sorted(valid_ids), dtype=np.int64)
+    index = np.zeros(np.shape(gt_ids), dtype=np.int64)
+    if keys.size:
+        pos = np.searchsorted(keys, gt_ids)
+        pos = np.minimum(pos, keys.size - 1)
+        hit = keys[pos] == gt_ids
+        index[hit] = pos[hit] + 1
+    return index
+
+
 def clustering_stats(gt_ids, gt_segments, clusters, gt_void=0, where="image"):
     """
     Args:
@@ -48,15 +68,7 @@ def clustering_stats(gt_ids, gt_segments, clusters, gt_void=0, where="image"):
         raise ValueError(
             f"{where}: GT id map {gt_ids.shape} and clusters {clusters.shape} differ in size"
         )
-    valid_ids = {int(s["id"]) for s in gt_segments if not s.get("iscrowd", 0)}
-    keys = np.array(sorted(valid_ids), dtype=np.int64)
-    index = np.zeros(gt_ids.shape, dtype=np.int64)
-    if keys.size:
-        pos = np.searchsorted(keys, gt_ids)
-        pos = np.minimum(pos, keys.size - 1)
-        hit = keys[pos] == gt_ids
-        index[hit] = pos[hit] + 1
-    comps = gt_component_partition(index)
+    comps = gt_component_partition(gt_segment_index(gt_ids, gt_segments))
     gt_seg = [{"id": int(i), "category_id": 0} for i in range(1, int(comps.max()) + 1)]
     pred_ids = np.where(clusters < 0, -1, clusters)
     pred_seg = [{"id": int(i), "category_id": 0} for i in np.unique(pred_ids) if i >= 0]

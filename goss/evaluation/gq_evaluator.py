@@ -11,7 +11,7 @@ from detectron2.utils import comm
 
 from .accumulator import GQAccumulator
 from .io import read_id_png
-from .report import format_tables, write_results
+from .report import format_diagnostics, format_tables, write_results
 
 __all__ = ["GQEvaluator", "panoptic_to_segments"]
 
@@ -53,8 +53,14 @@ class GQEvaluator(DatasetEvaluator):
 
     Each output of ``process`` holds ``panoptic_seg`` = (int ``[H, W]`` ids, None), optional
     ``unknown_score`` float ``[H, W]`` (higher = more unknown) and optional ``clusters`` int
-    ``[H, W]`` (whole-image partition, for GQ_clu). The GT is the input's
+    ``[H, W]`` (whole-image partition, for GQ_clu) and optional ``bpd_field`` float
+    ``[2, H, W]`` (the clustering branch's field, for the field diagnostics). The GT is the input's
     ``pan_seg_file_name`` PNG and ``segments_info`` (train-id categories, id 0 = void).
+
+    Besides the GQ rows it reports the diagnostic rows of
+    :mod:`goss.evaluation.diagnostics` (oracle identification x clusterings, size buckets, field
+    quality); ``clusterer`` is the model's unknown clusterer, which the oracle row
+    ``oracle_id_model_clusters`` applies to the GT unknown mask.
     """
 
     def __init__(
@@ -65,6 +71,7 @@ class GQEvaluator(DatasetEvaluator):
         bootstrap_samples=1000,
         seed=0,
         lam=0.5,
+        clusterer=None,
     ):
         meta = MetadataCatalog.get(dataset_name)
         classes = getattr(meta, "stuff_classes", None)
@@ -79,6 +86,7 @@ class GQEvaluator(DatasetEvaluator):
         self._bootstrap = bootstrap_samples
         self._seed = seed
         self._lam = lam
+        self._clusterer = clusterer
         self.reset()
 
     def reset(self):
@@ -100,6 +108,7 @@ class GQEvaluator(DatasetEvaluator):
             )
             score = out.get("unknown_score")
             clusters = out.get("clusters")
+            field = out.get("bpd_field")
             self._acc.add_image(
                 inp.get("image_id"),
                 gt_ids,
@@ -110,6 +119,8 @@ class GQEvaluator(DatasetEvaluator):
                 unknown_score=None if score is None else _to_numpy(score).astype(np.float32),
                 clusters=None if clusters is None else _to_numpy(clusters).astype(np.int64),
                 where=where,
+                field=None if field is None else _to_numpy(field).astype(np.float32),
+                clusterer=self._clusterer,
             )
 
     def evaluate(self):
@@ -134,6 +145,7 @@ class GQEvaluator(DatasetEvaluator):
             table,
             summary,
         )
+        logger.info("GOSS diagnostics on %s:\n%s", self._dataset_name, format_diagnostics(results))
         if self._output_dir:
             write_results(self._output_dir, results, per_class, acc.per_image_rows())
         flat = {k: v for k, v in results.items() if not isinstance(v, list)}

@@ -6,7 +6,7 @@ import os
 
 from tabulate import tabulate
 
-__all__ = ["format_tables", "write_results"]
+__all__ = ["format_diagnostics", "format_tables", "write_results"]
 
 _MAIN = ("GQ", "GQ_kn", "GQ_kn_present", "GQ_uk", "SQ_kn", "RQ_kn", "SQ_uk", "RQ_uk", "mIoU")
 _EXTRA = (
@@ -50,6 +50,76 @@ def format_tables(results, per_class):
         rows, headers=["id", "class", "GQ", "SQ", "RQ", "TP", "FP", "FN", "IoU"], tablefmt="pipe"
     )
     return summary, table
+
+
+def _fmt(value, digits=2):
+    return "" if value is None else (f"{value:.{digits}f}" if isinstance(value, float) else value)
+
+
+def format_diagnostics(results):
+    """
+    The diagnostic table (unknown GQ by identification x clustering; keys of
+    :mod:`goss.evaluation.diagnostics`), then size buckets and the clustering branch's field.
+    """
+    from .diagnostics import DIAGNOSTIC_ROWS, SIZE_BUCKETS
+
+    rows = [
+        [
+            "model_id_model_clusters (the model)",
+            *(_fmt(results.get(k)) for k in ("GQ_uk", "SQ_uk", "RQ_uk", "TP_uk", "FP_uk", "FN_uk")),
+        ]
+    ]
+    for name in DIAGNOSTIC_ROWS:
+        if f"GQ_uk_{name}" in results:
+            rows.append(
+                [
+                    name,
+                    *(
+                        _fmt(results[f"{k}_uk_{name}"])
+                        for k in ("GQ", "SQ", "RQ", "TP", "FP", "FN")
+                    ),
+                ]
+            )
+    text = tabulate(
+        rows,
+        headers=[
+            "unknown: identification x clustering",
+            "GQ_uk",
+            "SQ_uk",
+            "RQ_uk",
+            "TP",
+            "FP",
+            "FN",
+        ],
+        tablefmt="pipe",
+    )
+    sizes = [
+        [
+            b,
+            _fmt(results.get(f"GQ_uk_{b}")),
+            _fmt(results.get(f"recall_uk_{b}")),
+            results.get(f"num_uk_{b}", ""),
+        ]
+        for b, _, _ in SIZE_BUCKETS
+        if f"GQ_uk_{b}" in results
+    ]
+    if sizes:
+        text += "\n" + tabulate(
+            sizes, headers=["GT unknown size", "GQ_uk", "recall_uk", "GT segments"], tablefmt="pipe"
+        )
+    field = [
+        f"{label} {_fmt(results[k])}"
+        for k, label in (
+            ("field_angle_error", "BPD field angle error (deg, labelled pixels)"),
+            ("field_angle_error_uk", "on GT-unknown pixels"),
+            ("GQ_clu", "GQ_clu"),
+            ("GQ_clu_gt_field", "GQ_clu of Super-BPD on the GT field"),
+        )
+        if results.get(k) is not None
+    ]
+    if field:
+        text += "\n" + "; ".join(field)
+    return text
 
 
 def write_results(output_dir, results, per_class, per_image_rows, json_name="gq_results.json"):

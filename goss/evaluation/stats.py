@@ -184,6 +184,7 @@ def image_stats(
     gt_void=0,
     pred_void=0,
     where="image",
+    return_matches=False,
 ):
     """
     Statistics of one image.
@@ -196,8 +197,9 @@ def image_stats(
         num_categories (int): C; category ids are ``0..C-1``.
         gt_void, pred_void (int): void id of each map (never listed as a segment).
         where (str): names the image in error messages.
+        return_matches (bool): also return the per-segment matching (see :func:`stats_from_joint`).
     Returns:
-        GQStats
+        GQStats, or (GQStats, dict) with ``return_matches``.
     """
     gt_ids = np.asarray(gt_ids)
     pred_ids = np.asarray(pred_ids)
@@ -212,7 +214,7 @@ def image_stats(
     g_keys = np.concatenate([[gt_void], g_id])  # index 0 = void
     p_keys = np.concatenate([[pred_void], p_id])
     joint = _joint_histogram(gt_ids, g_keys, pred_ids, p_keys, where)
-    return stats_from_joint(joint, g_cat, g_crowd, p_cat, num_categories, where)
+    return stats_from_joint(joint, g_cat, g_crowd, p_cat, num_categories, where, return_matches)
 
 
 def pixel_pass_backend():
@@ -278,14 +280,20 @@ def _missing_error(missing, where):
     )
 
 
-def stats_from_joint(joint, g_cat, g_crowd, p_cat, num_categories, where="image"):
+def stats_from_joint(
+    joint, g_cat, g_crowd, p_cat, num_categories, where="image", return_matches=False
+):
     """
     Args:
         joint (ndarray): int64 ``[1 + Sg, 1 + Sp]`` pixel counts; row/column 0 is void.
         g_cat, g_crowd (ndarray): ``[Sg]`` GT categories and crowd flags.
         p_cat (ndarray): ``[Sp]`` predicted categories.
+        return_matches (bool): also return the per-segment matching.
     Returns:
-        GQStats
+        GQStats, or (GQStats, dict) with ``return_matches``: the dict holds, in segments_info
+        order, ``gt_category``, ``gt_crowd``, ``gt_area`` and ``pred_category``, ``pred_area``
+        ``[Sp]``; ``gt_matched`` bool and ``gt_iou`` float ``[Sg]`` (IoU of the match, else 0);
+        ``pred_fp`` bool ``[Sp]`` (the prediction counts as a false positive).
     """
     c = num_categories
     g_area = joint.sum(axis=1)[1:]
@@ -301,6 +309,7 @@ def stats_from_joint(joint, g_cat, g_crowd, p_cat, num_categories, where="image"
     void_p = joint[0, 1:]
     stats = GQStats(c)
     match = np.zeros(len(g_cat), dtype=bool)
+    iou = np.zeros(len(g_cat), dtype=np.float64)
     p_unmatched = np.ones(len(p_cat), dtype=bool)
     if inter.size:
         # IoU > 0.5 needs more than half of the GT segment's pixels (the union, GT void removed,
@@ -333,4 +342,16 @@ def stats_from_joint(joint, g_cat, g_crowd, p_cat, num_categories, where="image"
         .astype(np.int64)
         .reshape(c, c + 1)
     )
-    return stats
+    if not return_matches:
+        return stats
+    matches = {
+        "gt_category": g_cat,
+        "gt_crowd": g_crowd,
+        "gt_area": g_area,
+        "gt_matched": match,
+        "gt_iou": np.where(match, iou, 0.0),
+        "pred_category": p_cat,
+        "pred_area": p_area,
+        "pred_fp": p_unmatched & ~ignored,
+    }
+    return stats, matches

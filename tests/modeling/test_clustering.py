@@ -29,7 +29,9 @@ def _cfg(name):
 
 
 def test_registry_names():
-    assert {"super_bpd", "connected_components", "none"} <= {k for k, _ in UNKNOWN_CLUSTERER_REGISTRY}
+    assert {"super_bpd", "connected_components", "none"} <= {
+        k for k, _ in UNKNOWN_CLUSTERER_REGISTRY
+    }
 
 
 def test_unregistered_name_is_an_error_naming_the_key():

@@ -1,7 +1,7 @@
 """Clusterers of identified unknown pixels, registered in ``UNKNOWN_CLUSTERER_REGISTRY``."""
 
 from .build import UNKNOWN_CLUSTERER_REGISTRY, build_unknown_clusterer, register_clusterer
-from .connected_components import ConnectedComponentsClusterer, connected_components
+from .connected_components import ConnectedComponentsClusterer
 from .none import OneSegmentClusterer
 from .super_bpd import SuperBPDClusterer
 
@@ -11,6 +11,5 @@ __all__ = [
     "OneSegmentClusterer",
     "SuperBPDClusterer",
     "build_unknown_clusterer",
-    "connected_components",
     "register_clusterer",
 ]
