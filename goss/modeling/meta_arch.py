@@ -13,7 +13,7 @@ from .bpd_loss import bpd_loss
 from .clustering import build_unknown_clusterer
 from .contrastive import PixelContrastiveLoss, ProjectionHead
 from .losses import weighted_cross_entropy
-from .postprocessing import goss_image_outputs
+from .postprocessing import goss_image_outputs, upsample_maps
 
 __all__ = ["GOSS"]
 
@@ -161,7 +161,18 @@ class GOSS(nn.Module):
             In inference, list[dict], one per image, at its ``height`` x ``width``:
             ``sem_seg`` ``[N(+1), H, W]`` probabilities, ``panoptic_seg`` ``(int32 [H, W], None)``
             (``category * label_divisor + cluster``, void -1), ``unknown_score`` ``[H, W]`` and
-            ``clusters`` int32 ``[H, W]`` (the whole-image clustering partition).
+            ``clusters`` int32 ``[H, W]`` (the whole-image partition of a clusterer that makes one)
+            and ``bpd_field`` ``[2, H, W]``.
+        """
+        features, logits, field, image_sizes = self._predict(batched_inputs)
+        if self.training:
+            return self.losses(batched_inputs, features, logits, field)
+        return self.inference(batched_inputs, image_sizes, logits, field)
+
+    def _predict(self, batched_inputs):
+        """
+        Backbone features, logits ``[B, N(+1), Hp, Wp]`` and field ``[B, 2, Hp, Wp]`` at the
+        padded input size, and the unpadded image sizes.
         """
         images = [
             (x["image"].to(self.device) - self.pixel_mean) / self.pixel_std for x in batched_inputs
@@ -175,9 +186,24 @@ class GOSS(nn.Module):
         field = F.interpolate(
             self.bpd_head(features), size=size, mode="bilinear", align_corners=False
         )
-        if self.training:
-            return self.losses(batched_inputs, features, logits, field)
-        return self.inference(batched_inputs, images.image_sizes, logits, field)
+        return features, logits, field, images.image_sizes
+
+    @torch.no_grad()
+    def predict_maps(self, batched_inputs):
+        """
+        The raw per-image maps that :meth:`postprocess` turns into outputs, for tools that try
+        many post-processing settings on one forward pass (``tools/calibrate_goss.py``).
+
+        Returns:
+            list[tuple]: per image ``(logits [N(+1), h, w], field [2, h, w], (height, width))``
+            at the network input size ``h x w`` (padding removed); :func:`upsample_maps` brings
+            them to the output size exactly as inference does.
+        """
+        _, logits, field, image_sizes = self._predict(batched_inputs)
+        return [
+            (lg[:, :h, :w], fd[:, :h, :w], (x.get("height", h), x.get("width", w)))
+            for x, (h, w), lg, fd in zip(batched_inputs, image_sizes, logits, field)
+        ]
 
     def losses(self, batched_inputs, features, logits, field):
         """Training losses; see :meth:`forward`."""
@@ -205,9 +231,7 @@ class GOSS(nn.Module):
         results = []
         for x, (h, w), lg, fd in zip(batched_inputs, image_sizes, logits, field):
             size = (x.get("height", h), x.get("width", w))
-            lg = F.interpolate(lg[None, :, :h, :w], size=size, mode="bilinear", align_corners=False)
-            fd = F.interpolate(fd[None, :, :h, :w], size=size, mode="bilinear", align_corners=False)
-            results.append(self.postprocess(lg[0], fd[0]))
+            results.append(self.postprocess(*upsample_maps(lg[:, :h, :w], fd[:, :h, :w], size)))
         return results
 
     def postprocess(self, logits, field):

@@ -1,10 +1,11 @@
 """Fusion of identified semantics and unknown clusters into the GOSS output (design.md §4)."""
 
 import torch
+import torch.nn.functional as F
 
 from .identification import identify_unknown
 
-__all__ = ["get_goss_segmentation", "goss_image_outputs", "VOID"]
+__all__ = ["get_goss_segmentation", "goss_image_outputs", "upsample_maps", "VOID"]
 
 VOID = -1
 
@@ -50,6 +51,21 @@ def get_goss_segmentation(
     seg = torch.where(keep[inverse], num_known * label_divisor + new_id[inverse], VOID)
     out[unknown] = seg.to(torch.int32)
     return out
+
+
+def upsample_maps(logits, field, size):
+    """
+    Bilinear resize of one image's maps to its output size.
+
+    Args:
+        logits (Tensor): ``[C, h, w]``; field (Tensor): ``[2, h, w]``; size: ``(H, W)``.
+    Returns:
+        (Tensor, Tensor): ``[C, H, W]`` and ``[2, H, W]``.
+    """
+    size = tuple(int(v) for v in size)
+    lg = F.interpolate(logits[None], size=size, mode="bilinear", align_corners=False)[0]
+    fd = F.interpolate(field[None], size=size, mode="bilinear", align_corners=False)[0]
+    return lg, fd
 
 
 def goss_image_outputs(
