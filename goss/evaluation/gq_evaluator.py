@@ -148,5 +148,6 @@ class GQEvaluator(DatasetEvaluator):
         logger.info("GOSS diagnostics on %s:\n%s", self._dataset_name, format_diagnostics(results))
         if self._output_dir:
             write_results(self._output_dir, results, per_class, acc.per_image_rows())
-        flat = {k: v for k, v in results.items() if not isinstance(v, list)}
+        # Detectron2 prints every value with "{:.4f}": leave out lists (CIs) and undefined ones
+        flat = {k: v for k, v in results.items() if not isinstance(v, list) and v is not None}
         return {"goss": flat}

@@ -27,12 +27,14 @@ def get_goss_segmentation(
         Tensor: int32 ``[H, W]``: ``c * label_divisor`` for known class c, ``N * label_divisor + k``
         (k = 1, 2, ... in raster order of first pixel) for unknown segments, ``VOID`` elsewhere.
     """
-    out = torch.full(sem_labels.shape, VOID, dtype=torch.int32, device=sem_labels.device)
-    known_areas = torch.bincount(sem_labels.flatten().long(), minlength=num_known + 1)
-    for c in torch.nonzero(known_areas[:num_known]).flatten().tolist():
-        if known_areas[c] >= max(known_min_area, 1):
-            out[sem_labels == c] = c * label_divisor
-    unknown = sem_labels == num_known
+    labels = sem_labels.long()
+    known_areas = torch.bincount(labels.flatten(), minlength=num_known + 1)[: num_known + 1]
+    # one lookup: known class c -> c * label_divisor if its area is large enough, else void
+    table = torch.arange(num_known + 1, device=labels.device, dtype=torch.int32) * label_divisor
+    table[known_areas < max(known_min_area, 1)] = VOID
+    table[num_known] = VOID
+    out = table[labels]
+    unknown = labels == num_known
     if not unknown.any():
         return out
     if clusters is None:
@@ -81,6 +83,8 @@ def goss_image_outputs(
     known_min_area=0,
     unknown_min_area=0,
     partition=None,
+    identified=None,
+    probabilities=True,
 ):
     """
     The GOSS outputs of one image from its semantic logits and BPD field: identification,
@@ -93,14 +97,20 @@ def goss_image_outputs(
         identifier, threshold, beta: see :func:`goss.modeling.identification.identify_unknown`.
         clusterer: a clusterer of ``UNKNOWN_CLUSTERER_REGISTRY``.
         partition (Tensor or None): ``clusterer.partition(field)`` when already computed.
+        identified (tuple or None): ``identify_unknown(logits, ...)`` when already computed.
+        probabilities (bool): whether to return ``sem_seg`` (a softmax over the logits).
     Returns:
-        dict: ``sem_seg`` ``[N(+1), H, W]`` probabilities, ``panoptic_seg`` ``(int32 [H, W],
+        dict: ``sem_seg`` ``[N(+1), H, W]`` probabilities (with ``probabilities``), ``panoptic_seg`` ``(int32 [H, W],
         None)``, ``unknown_score`` ``[H, W]``, ``bpd_field`` ``[2, H, W]`` (if given) and, for a
         clusterer with a whole-image partition, ``clusters`` int32 ``[H, W]``.
     """
-    labels, unknown_score = identify_unknown(logits, num_known, identifier, threshold, beta)
+    if identified is None:
+        identified = identify_unknown(logits, num_known, identifier, threshold, beta)
+    labels, unknown_score = identified
     unknown = labels == num_known
-    out = {"sem_seg": logits.softmax(dim=0), "unknown_score": unknown_score}
+    out = {"unknown_score": unknown_score}
+    if probabilities:
+        out["sem_seg"] = logits.softmax(dim=0)
     if hasattr(clusterer, "partition"):
         if partition is None:
             partition = clusterer.partition(field)

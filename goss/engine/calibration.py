@@ -1,0 +1,306 @@
+"""
+Calibration of GOSS post-processing on a validation split: the model runs once, its per-image
+maps are cached, and identification and clustering settings are searched by GQ.
+
+The search is coordinate ascent over named config keys (:data:`IDENTIFICATION_GRIDS`,
+:data:`CLUSTERER_GRIDS`, :data:`AREA_GRIDS`): each stage tries its grid with the best settings
+found so far and keeps the best by GQ (the first in grid order on ties). Every setting is
+scored by :func:`goss.modeling.postprocessing.goss_image_outputs` and the GQ accumulator, the
+code ``--eval-only`` runs, so a calibrated config scores on the same split exactly as the sweep
+said.
+"""
+
+import itertools
+import logging
+import os
+import tempfile
+
+import numpy as np
+import torch
+import yaml
+from tabulate import tabulate
+from tqdm import tqdm
+
+from ..evaluation.accumulator import GQAccumulator
+from ..evaluation.gq_evaluator import panoptic_to_segments
+from ..modeling.clustering import build_unknown_clusterer
+from ..modeling.identification import identify_unknown
+from ..modeling.postprocessing import goss_image_outputs, upsample_maps
+
+__all__ = [
+    "AREA_GRIDS",
+    "CLUSTERER_GRIDS",
+    "IDENTIFICATION_GRIDS",
+    "MapCache",
+    "calibrate",
+    "format_sweep",
+    "write_calibrated_config",
+]
+
+logger = logging.getLogger(__name__)
+
+_G = "MODEL.GOSS."
+_PP = "MODEL.BPD_HEAD.POSTPROCESS."
+# identifier -> the key and values its stage searches
+IDENTIFICATION_GRIDS = {
+    "msp": {
+        _G + "MSP_THRESHOLD": [0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.98, 0.99]
+    },
+    "max_logit": {
+        _G + "MAX_LOGIT_THRESHOLD": [0.1, 0.2, 0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9]
+    },
+    "n_plus_one": {_G + "CONFIDENCE_ADJUSTMENT": [1.0, 2.0, 3.0, 5.0, 8.0, 12.0, 20.0, 50.0]},
+}
+# clusterer -> its stages, each a grid (the product of its keys' values)
+CLUSTERER_GRIDS = {
+    "super_bpd": [
+        {
+            _PP + "THETA_A": [30.0, 45.0, 60.0, 75.0],
+            _PP + "THETA_L": [100.0, 116.0, 135.0, 150.0],
+            _PP + "THETA_S": [45.0, 68.0, 90.0],
+        },
+        {_PP + "S_O": [2.0, 5.0, 10.0]},
+    ],
+    "connected_components": [],
+    "none": [],
+}
+AREA_GRIDS = [
+    {_G + "UNKNOWN_MIN_AREA": [0, 16, 64, 128, 256, 512]},
+    {_G + "KNOWN_MIN_AREA": [0, 64, 256]},
+]
+
+
+class MapCache:
+    """
+    The per-image maps of one forward pass (:meth:`goss.modeling.GOSS.predict_maps`) and the GT,
+    in memory up to ``max_bytes``, beyond that in ``cache_dir`` (a temporary folder is made
+    there and removed by :meth:`close`); without ``cache_dir`` exceeding the bound is an error.
+    """
+
+    def __init__(self, max_bytes, cache_dir=None):
+        self.max_bytes = int(max_bytes)
+        self.cache_dir = cache_dir
+        self._dir = None
+        self.items = []
+        self.nbytes = 0
+
+    def add(self, logits, field, size, gt_ids, gt_segments, image_id):
+        """logits ``[C, h, w]``, field ``[2, h, w]``, output ``size``, GT ids ``[H, W]``."""
+        maps = torch.cat([logits.float().cpu(), field.float().cpu()]).numpy()
+        gt = np.asarray(gt_ids, dtype=np.int32)
+        nbytes = maps.nbytes + gt.nbytes
+        if self.nbytes + nbytes > self.max_bytes:
+            if self.cache_dir is None:
+                raise MemoryError(
+                    f"the cached maps exceed --max-cache-mb ({self.max_bytes >> 20} MiB) after "
+                    f"{len(self.items)} images: raise it or give --cache-dir"
+                )
+            if self._dir is None:
+                os.makedirs(self.cache_dir, exist_ok=True)
+                self._dir = tempfile.mkdtemp(prefix="goss_calibration_", dir=self.cache_dir)
+            path = os.path.join(self._dir, f"{len(self.items)}.npz")
+            np.savez(path, maps=maps, gt=gt)
+            maps = gt = path
+        else:
+            self.nbytes += nbytes
+        self.items.append((maps, int(logits.shape[0]), tuple(size), gt, gt_segments, image_id))
+
+    def __len__(self):
+        return len(self.items)
+
+    def __iter__(self):
+        """Yields ``(logits [C, H, W], field [2, H, W], gt_ids, gt_segments, image_id)``."""
+        for maps, c, size, gt, segments, image_id in self.items:
+            if isinstance(maps, str):
+                with np.load(maps) as f:
+                    maps, gt = f["maps"], f["gt"]
+            maps = torch.from_numpy(maps)
+            logits, field = upsample_maps(maps[:c], maps[c:], size)
+            yield logits, field, gt.astype(np.int64), segments, image_id
+
+    def close(self):
+        if self._dir is not None:
+            import shutil
+
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+
+
+def _threshold_key(identifier):
+    return {"msp": "MSP_THRESHOLD", "max_logit": "MAX_LOGIT_THRESHOLD"}.get(identifier)
+
+
+def _setting_cfg(base_cfg, settings):
+    cfg = base_cfg.clone()
+    cfg.defrost()
+    cfg.merge_from_list([v for k, x in settings.items() for v in (k, x)])
+    return cfg
+
+
+class _Scorer:
+    """GQ of post-processing settings on the cached maps (identification and clusterings memoised)."""
+
+    def __init__(self, base_cfg, cache, progress=True):
+        self.base_cfg = base_cfg
+        self.cache = cache
+        self.progress = progress
+        g = base_cfg.MODEL.GOSS
+        self.num_known = g.NUM_KNOWN_CLASSES
+        self.label_divisor = g.LABEL_DIVISOR
+
+    def _postprocess_args(self, settings):
+        cfg = _setting_cfg(self.base_cfg, settings)
+        g = cfg.MODEL.GOSS
+        key = _threshold_key(g.IDENTIFIER)
+        ident = (g.IDENTIFIER, g[key] if key else 0.5, g.CONFIDENCE_ADJUSTMENT)
+        clusterer = build_unknown_clusterer(cfg)
+        clu_key = (g.UNKNOWN_CLUSTERING, tuple(sorted(getattr(clusterer, "params", {}).items())))
+        return ident, clusterer, clu_key, (g.KNOWN_MIN_AREA, g.UNKNOWN_MIN_AREA)
+
+    def score(self, settings_list, desc="sweep"):
+        """Returns one GQ summary dict (percent) per settings dict of ``settings_list``."""
+        args = [self._postprocess_args(s) for s in settings_list]
+        accs = [GQAccumulator(self.num_known, diagnostics=False) for _ in settings_list]
+        bar = tqdm(
+            total=len(settings_list) * len(self.cache),
+            desc=desc,
+            disable=not self.progress,
+            mininterval=2,
+        )
+        for logits, field, gt_ids, gt_segments, image_id in self.cache:
+            identified, partitions = {}, {}
+            for (ident, clusterer, clu_key, areas), acc in zip(args, accs):
+                if ident not in identified:
+                    identified[ident] = identify_unknown(logits, self.num_known, *ident)
+                if hasattr(clusterer, "partition") and clu_key not in partitions:
+                    partitions[clu_key] = clusterer.partition(field)
+                out = goss_image_outputs(
+                    logits,
+                    field,
+                    num_known=self.num_known,
+                    identifier=ident[0],
+                    threshold=ident[1],
+                    beta=ident[2],
+                    clusterer=clusterer,
+                    label_divisor=self.label_divisor,
+                    known_min_area=areas[0],
+                    unknown_min_area=areas[1],
+                    partition=partitions.get(clu_key),
+                    identified=identified[ident],
+                    probabilities=False,
+                )
+                pan = out["panoptic_seg"][0].numpy().astype(np.int64)
+                segs = panoptic_to_segments(pan, self.label_divisor, self.num_known + 1)
+                acc.add_image(image_id, gt_ids, gt_segments, pan, segs, pred_void=-1)
+                bar.update()
+        bar.close()
+        return [acc.summarize(bootstrap_samples=0)[0] for acc in accs]
+
+
+def _grid(grid):
+    keys = list(grid)
+    return [dict(zip(keys, values)) for values in itertools.product(*(grid[k] for k in keys))]
+
+
+def calibrate(base_cfg, cache, identifier, clusterer, progress=True):
+    """
+    Coordinate-ascent search of one identifier x clusterer pair.
+
+    Args:
+        base_cfg (CfgNode): the model's config (its values start the search).
+        cache (MapCache): the cached maps and GT of the calibration split.
+        identifier (str): a key of :data:`IDENTIFICATION_GRIDS`.
+        clusterer (str): a key of :data:`CLUSTERER_GRIDS`.
+    Returns:
+        (best, sweep): ``best`` = {settings, GQ, ...}; ``sweep`` = list of rows
+        ``{stage, settings, GQ, GQ_kn, GQ_uk, SQ_uk, RQ_uk}`` in the order tried.
+    """
+    if identifier not in IDENTIFICATION_GRIDS:
+        raise ValueError(f"identifier {identifier!r}: one of {sorted(IDENTIFICATION_GRIDS)}")
+    if clusterer not in CLUSTERER_GRIDS:
+        raise ValueError(f"clusterer {clusterer!r}: one of {sorted(CLUSTERER_GRIDS)}")
+    scorer = _Scorer(base_cfg, cache, progress)
+    best = {_G + "IDENTIFIER": identifier, _G + "UNKNOWN_CLUSTERING": clusterer}
+    ident_grid = IDENTIFICATION_GRIDS[identifier]
+    stages = [("identification", ident_grid)]
+    stages += [(f"{clusterer} {i + 1}", g) for i, g in enumerate(CLUSTERER_GRIDS[clusterer])]
+    if CLUSTERER_GRIDS[clusterer]:
+        stages.append(("identification again", ident_grid))
+    stages += [("min areas", g) for g in AREA_GRIDS]
+    sweep, best_row = [], None
+    for stage, grid in stages:
+        candidates = [dict(best, **s) for s in _grid(grid)]
+        results = scorer.score(candidates, desc=f"{identifier}/{clusterer}: {stage}")
+        for settings, res in zip(candidates, results):
+            row = {"stage": stage, "settings": settings}
+            row.update({k: res[k] for k in ("GQ", "GQ_kn", "GQ_uk", "SQ_uk", "RQ_uk")})
+            sweep.append(row)
+        top = max(range(len(results)), key=lambda i: (results[i]["GQ"], -i))
+        if best_row is None or results[top]["GQ"] >= best_row["GQ"]:
+            best_row = sweep[len(sweep) - len(results) + top]
+            best = dict(candidates[top])
+        logger.info(
+            "%s/%s %s: best GQ %.2f with %s",
+            identifier,
+            clusterer,
+            stage,
+            best_row["GQ"],
+            _short(best),
+        )
+    return dict(best_row), sweep
+
+
+def _short(settings):
+    return ", ".join(f"{k.split('.')[-1]}={v}" for k, v in settings.items())
+
+
+def format_sweep(sweep):
+    """The sweep as a table (one row per setting tried)."""
+    keys = sorted({k for r in sweep for k in r["settings"]}, key=lambda k: k.split(".")[-1])
+    varying = [k for k in keys if len({str(r["settings"].get(k)) for r in sweep}) > 1]
+    rows = [
+        [r["stage"], *(r["settings"].get(k) for k in varying)]
+        + [f"{r[m]:.2f}" for m in ("GQ", "GQ_kn", "GQ_uk")]
+        for r in sweep
+    ]
+    headers = ["stage", *(k.split(".")[-1] for k in varying), "GQ", "GQ_kn", "GQ_uk"]
+    return tabulate(rows, headers=headers, tablefmt="pipe")
+
+
+def _nested(flat):
+    out = {}
+    for key, value in flat.items():
+        node = out
+        *parents, leaf = key.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def write_calibrated_config(path, base_config, cfg, keys, header):
+    """
+    Write a config whose ``_BASE_`` is ``base_config`` and which sets ``keys`` to their values
+    in ``cfg`` (atomically).
+
+    Args:
+        path (str): the YAML to write.
+        base_config (str): the model's config file.
+        cfg (CfgNode): holds the values to write.
+        keys (list[str]): dotted config keys.
+        header (str): comment lines at the top.
+    """
+    flat = {}
+    for key in keys:
+        node = cfg
+        for part in key.split("."):
+            node = node[part]
+        flat[key] = node
+    base = os.path.relpath(os.path.abspath(base_config), os.path.dirname(os.path.abspath(path)))
+    text = "".join(f"# {line}\n" for line in header.splitlines())
+    text += yaml.safe_dump({"_BASE_": base}, default_flow_style=False)
+    text += yaml.safe_dump(_nested(flat), default_flow_style=None, sort_keys=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)

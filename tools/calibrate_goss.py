@@ -1,0 +1,180 @@
+#!/usr/bin/env python
+"""
+Calibrate a trained GOSS model's post-processing on a validation split (never on the test split).
+
+    python tools/calibrate_goss.py --config-file CFG [--dataset NAME] [--output DIR] \
+        [--identifiers msp max_logit] [--clusterers super_bpd connected_components none] \
+        MODEL.WEIGHTS model_final.pth [KEY VALUE ...]
+
+The model runs once over the split; its logits and BPD fields are cached (in memory up to
+``--max-cache-mb``, then under ``--cache-dir``). For every identifier x clusterer pair the
+identification settings (MSP / MaxLogit threshold, N+1 beta), the clusterer's settings
+(Super-BPD theta_a, theta_l, theta_s, s_o) and the minimum areas are searched by GQ
+(``goss/engine/calibration.py``). It prints the sweep table, writes ``sweep_<pair>.csv``, and
+writes the best settings of each pair as a config ``<identifier>_<clusterer>.yaml`` whose
+``_BASE_`` is the model's config, for ``tools/train_net.py --eval-only --config-file``;
+``calibration.json`` lists them with their GQ.
+"""
+
+import argparse
+import csv
+import json
+import logging
+import os
+import sys
+
+import torch
+from tqdm import tqdm
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import goss  # noqa: E402,F401  (applies the Detectron2 shims, registers GOSS)
+from detectron2.checkpoint import DetectionCheckpointer  # noqa: E402
+from detectron2.data import build_detection_test_loader  # noqa: E402
+from detectron2.modeling import build_model  # noqa: E402
+from detectron2.utils.logger import setup_logger  # noqa: E402
+from goss.config import get_goss_cfg  # noqa: E402
+from goss.data import GOSSDatasetMapper  # noqa: E402
+from goss.engine.calibration import (  # noqa: E402
+    CLUSTERER_GRIDS,
+    IDENTIFICATION_GRIDS,
+    MapCache,
+    calibrate,
+    format_sweep,
+    write_calibrated_config,
+)
+from goss.evaluation.io import read_id_png  # noqa: E402
+
+logger = logging.getLogger("goss.calibrate")
+
+
+def get_parser():
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--config-file", required=True, metavar="FILE", help="the model's config")
+    p.add_argument("--dataset", help="calibration split (default: the config's DATASETS.TEST[0])")
+    p.add_argument("--output", help="output folder (default: OUTPUT_DIR/calibration)")
+    p.add_argument(
+        "--identifiers",
+        nargs="+",
+        choices=sorted(IDENTIFICATION_GRIDS),
+        help="identifiers to calibrate (default: the config's MODEL.GOSS.IDENTIFIER)",
+    )
+    p.add_argument(
+        "--clusterers",
+        nargs="+",
+        choices=sorted(CLUSTERER_GRIDS),
+        help="clusterers to calibrate (default: the config's MODEL.GOSS.UNKNOWN_CLUSTERING)",
+    )
+    p.add_argument("--max-cache-mb", type=int, default=4096, help="in-memory cache bound (MiB)")
+    p.add_argument("--cache-dir", help="folder for cached maps beyond --max-cache-mb")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("opts", nargs=argparse.REMAINDER, help="config overrides, KEY VALUE pairs")
+    return p
+
+
+def _check_args(args, cfg):
+    if args.max_cache_mb < 1:
+        raise SystemExit(f"--max-cache-mb must be >= 1, got {args.max_cache_mb}")
+    weights = cfg.MODEL.WEIGHTS
+    if not weights or not os.path.isfile(weights):
+        raise SystemExit(
+            f"MODEL.WEIGHTS {weights!r}: give the trained model's checkpoint file to calibrate"
+        )
+    if len(args.opts) % 2:
+        raise SystemExit(f"config overrides must be KEY VALUE pairs, got {args.opts}")
+
+
+def cache_maps(cfg, dataset, cache, progress=True):
+    """Run the model over ``dataset`` once and cache its maps and GT."""
+    model = build_model(cfg)
+    DetectionCheckpointer(model).load(cfg.MODEL.WEIGHTS)
+    model.eval()
+    loader = build_detection_test_loader(cfg, dataset, mapper=GOSSDatasetMapper(cfg, False))
+    with torch.no_grad():
+        for inputs in tqdm(loader, desc=f"model on {dataset}", disable=not progress, mininterval=2):
+            for inp, (lg, fd, size) in zip(inputs, model.predict_maps(inputs)):
+                gt = read_id_png(inp["pan_seg_file_name"])
+                if gt.shape != tuple(size):
+                    raise ValueError(
+                        f"{inp['pan_seg_file_name']}: GT {gt.shape} and image {tuple(size)} differ"
+                    )
+                cache.add(lg, fd, size, gt, inp["segments_info"], inp["image_id"])
+    logger.info(
+        "cached the maps of %d images (%.0f MiB in memory)", len(cache), cache.nbytes / 2**20
+    )
+
+
+def _write_sweep_csv(path, sweep):
+    keys = sorted({k for r in sweep for k in r["settings"]})
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["stage", *keys, "GQ", "GQ_kn", "GQ_uk", "SQ_uk", "RQ_uk"])
+        for r in sweep:
+            w.writerow(
+                [r["stage"], *(r["settings"].get(k, "") for k in keys)]
+                + [r[m] for m in ("GQ", "GQ_kn", "GQ_uk", "SQ_uk", "RQ_uk")]
+            )
+
+
+def main(argv=None):
+    args = get_parser().parse_args(argv)
+    setup_logger(name="goss")
+    setup_logger(name="detectron2", abbrev_name="d2")
+    cfg = get_goss_cfg(args.config_file, args.opts)
+    _check_args(args, cfg)
+    dataset = args.dataset or (cfg.DATASETS.TEST[0] if cfg.DATASETS.TEST else None)
+    if not dataset:
+        raise SystemExit("give --dataset (the config has no DATASETS.TEST)")
+    if dataset.endswith("_test"):
+        raise SystemExit(
+            f"--dataset {dataset}: calibrate on a validation split, not the test split"
+        )
+    out_dir = args.output or os.path.join(cfg.OUTPUT_DIR, "calibration")
+    os.makedirs(out_dir, exist_ok=True)
+    identifiers = args.identifiers or [cfg.MODEL.GOSS.IDENTIFIER]
+    clusterers = args.clusterers or [cfg.MODEL.GOSS.UNKNOWN_CLUSTERING]
+    if "n_plus_one" in identifiers and cfg.MODEL.GOSS.TRAIN_MODE != "n_plus_one":
+        raise SystemExit(
+            "--identifiers n_plus_one needs a model trained with TRAIN_MODE n_plus_one"
+        )
+
+    cache = MapCache(args.max_cache_mb << 20, args.cache_dir)
+    summary = {"dataset": dataset, "config": args.config_file, "weights": cfg.MODEL.WEIGHTS}
+    summary["configs"], summary["best"] = {}, {}
+    try:
+        cache_maps(cfg, dataset, cache, progress=not args.no_progress)
+        for ident in identifiers:
+            for clu in clusterers:
+                best, sweep = calibrate(cfg, cache, ident, clu, progress=not args.no_progress)
+                pair = f"{ident}_{clu}"
+                logger.info("sweep of %s on %s:\n%s", pair, dataset, format_sweep(sweep))
+                _write_sweep_csv(os.path.join(out_dir, f"sweep_{pair}.csv"), sweep)
+                calibrated = cfg.clone()
+                calibrated.defrost()
+                calibrated.merge_from_list([v for kv in best["settings"].items() for v in kv])
+                keys = list(best["settings"]) + ["MODEL.WEIGHTS"] + list(args.opts[::2])
+                path = os.path.join(out_dir, f"{pair}.yaml")
+                header = (
+                    f"Calibrated by tools/calibrate_goss.py on {dataset} ({len(cache)} images): "
+                    f"GQ {best['GQ']:.2f}, GQ_kn {best['GQ_kn']:.2f}, GQ_uk {best['GQ_uk']:.2f}.\n"
+                    f"Weights: {cfg.MODEL.WEIGHTS}"
+                )
+                write_calibrated_config(
+                    path, args.config_file, calibrated, dict.fromkeys(keys), header
+                )
+                summary["configs"][f"{ident}/{clu}"] = os.path.abspath(path)
+                summary["best"][f"{ident}/{clu}"] = best
+                logger.info("wrote %s (GQ %.2f on %s)", path, best["GQ"], dataset)
+    finally:
+        cache.close()
+    tmp = os.path.join(out_dir, "calibration.json.tmp")
+    with open(tmp, "w") as f:
+        json.dump(summary, f, indent=1)
+    os.replace(tmp, os.path.join(out_dir, "calibration.json"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
