@@ -100,7 +100,7 @@ def cache_maps(cfg, dataset, cache, progress=True):
                     raise ValueError(
                         f"{inp['pan_seg_file_name']}: GT {gt.shape} and image {tuple(size)} differ"
                     )
-                cache.add(lg, fd, size, gt, inp["segments_info"], inp["image_id"])
+                cache.add(lg, fd, size, gt, inp)
     logger.info(
         "cached the maps of %d images (%.0f MiB in memory)", len(cache), cache.nbytes / 2**20
     )

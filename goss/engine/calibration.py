@@ -33,6 +33,7 @@ __all__ = [
     "IDENTIFICATION_GRIDS",
     "MapCache",
     "calibrate",
+    "evaluate_settings",
     "format_sweep",
     "write_calibrated_config",
 ]
@@ -84,8 +85,11 @@ class MapCache:
         self.items = []
         self.nbytes = 0
 
-    def add(self, logits, field, size, gt_ids, gt_segments, image_id):
-        """logits ``[C, h, w]``, field ``[2, h, w]``, output ``size``, GT ids ``[H, W]``."""
+    def add(self, logits, field, size, gt_ids, record):
+        """
+        logits ``[C, h, w]``, field ``[2, h, w]``, output ``size``, GT ids ``[H, W]``, and the
+        dataset ``record`` (``image_id``, ``file_name``, ``pan_seg_file_name``, ``segments_info``).
+        """
         maps = torch.cat([logits.float().cpu(), field.float().cpu()]).numpy()
         gt = np.asarray(gt_ids, dtype=np.int32)
         nbytes = maps.nbytes + gt.nbytes
@@ -103,20 +107,22 @@ class MapCache:
             maps = gt = path
         else:
             self.nbytes += nbytes
-        self.items.append((maps, int(logits.shape[0]), tuple(size), gt, gt_segments, image_id))
+        keys = ("image_id", "file_name", "pan_seg_file_name", "segments_info")
+        record = {k: record[k] for k in keys if k in record}
+        self.items.append((maps, int(logits.shape[0]), tuple(size), gt, record))
 
     def __len__(self):
         return len(self.items)
 
     def __iter__(self):
-        """Yields ``(logits [C, H, W], field [2, H, W], gt_ids, gt_segments, image_id)``."""
-        for maps, c, size, gt, segments, image_id in self.items:
+        """Yields ``(logits [C, H, W], field [2, H, W], gt_ids [H, W], record)``."""
+        for maps, c, size, gt, record in self.items:
             if isinstance(maps, str):
                 with np.load(maps) as f:
                     maps, gt = f["maps"], f["gt"]
             maps = torch.from_numpy(maps)
             logits, field = upsample_maps(maps[:c], maps[c:], size)
-            yield logits, field, gt.astype(np.int64), segments, image_id
+            yield logits, field, gt.astype(np.int64), record
 
     def close(self):
         if self._dir is not None:
@@ -135,6 +141,48 @@ def _setting_cfg(base_cfg, settings):
     cfg.defrost()
     cfg.merge_from_list([v for k, x in settings.items() for v in (k, x)])
     return cfg
+
+
+def _postprocess_kwargs(cfg):
+    """Keyword arguments of ``goss_image_outputs`` for a config (as the model's from_config)."""
+    g = cfg.MODEL.GOSS
+    key = _threshold_key(g.IDENTIFIER)
+    return {
+        "num_known": g.NUM_KNOWN_CLASSES,
+        "identifier": g.IDENTIFIER,
+        "threshold": g[key] if key else 0.5,
+        "beta": g.CONFIDENCE_ADJUSTMENT,
+        "clusterer": build_unknown_clusterer(cfg),
+        "label_divisor": g.LABEL_DIVISOR,
+        "known_min_area": g.KNOWN_MIN_AREA,
+        "unknown_min_area": g.UNKNOWN_MIN_AREA,
+    }
+
+
+def evaluate_settings(base_cfg, cache, settings, dataset_name, output_dir=None, progress=True):
+    """
+    Evaluate one setting on cached maps with :class:`goss.evaluation.GQEvaluator` (every GQ,
+    diagnostic and OSS metric, bootstrap CIs), as ``--eval-only`` with that setting would.
+
+    Args:
+        settings (dict): dotted config keys -> values on top of ``base_cfg`` ({} = as configured).
+        dataset_name (str): the registered split the cache holds (for the evaluator's metadata).
+    Returns:
+        dict: the evaluator's ``"goss"`` results.
+    """
+    from ..evaluation import GQEvaluator
+
+    kwargs = _postprocess_kwargs(_setting_cfg(base_cfg, settings))
+    evaluator = GQEvaluator(
+        dataset_name, output_dir=output_dir, distributed=False, clusterer=kwargs["clusterer"]
+    )
+    evaluator.reset()
+    for logits, field, _, record in tqdm(
+        cache, total=len(cache), desc=f"evaluate on {dataset_name}", disable=not progress
+    ):
+        out = goss_image_outputs(logits, field, probabilities=False, **kwargs)
+        evaluator.process([record], [out])
+    return evaluator.evaluate()["goss"]
 
 
 class _Scorer:
@@ -167,7 +215,7 @@ class _Scorer:
             disable=not self.progress,
             mininterval=2,
         )
-        for logits, field, gt_ids, gt_segments, image_id in self.cache:
+        for logits, field, gt_ids, record in self.cache:
             identified, partitions = {}, {}
             for (ident, clusterer, clu_key, areas), acc in zip(args, accs):
                 if ident not in identified:
@@ -191,7 +239,9 @@ class _Scorer:
                 )
                 pan = out["panoptic_seg"][0].numpy().astype(np.int64)
                 segs = panoptic_to_segments(pan, self.label_divisor, self.num_known + 1)
-                acc.add_image(image_id, gt_ids, gt_segments, pan, segs, pred_void=-1)
+                acc.add_image(
+                    record["image_id"], gt_ids, record["segments_info"], pan, segs, pred_void=-1
+                )
                 bar.update()
         bar.close()
         return [acc.summarize(bootstrap_samples=0)[0] for acc in accs]
