@@ -195,6 +195,23 @@ def evaluate(args):
     return acc, results, per_class
 
 
+def _write(args, acc, results, per_class):
+    """Write the results files; returns False (after logging why) if that failed."""
+    try:
+        write_results(
+            os.path.dirname(os.path.abspath(args.output)),
+            results,
+            per_class,
+            acc.per_image_rows(),
+            json_name=os.path.basename(args.output),
+        )
+    except OSError as e:
+        logger.error("error: cannot write %s: %s; the results follow on stdout", args.output, e)
+        return False
+    logger.info("wrote %s", args.output)
+    return True
+
+
 def main(argv=None):
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     args = get_parser().parse_args(argv)
@@ -206,24 +223,10 @@ def main(argv=None):
     summary, table = format_tables(results, per_class)
     print(table)
     print(summary)
-    if args.output:
-        out_dir = os.path.dirname(os.path.abspath(args.output))
-        try:
-            write_results(
-                out_dir,
-                results,
-                per_class,
-                acc.per_image_rows(),
-                json_name=os.path.basename(args.output),
-            )
-        except OSError as e:
-            logger.error("error: cannot write %s: %s; the results follow on stdout", args.output, e)
-            print(json.dumps(json_safe(results), allow_nan=False))
-            return 2
-        logger.info("wrote %s", args.output)
-    else:
-        print(json.dumps(json_safe(results), allow_nan=False))
-    return 0
+    if args.output and _write(args, acc, results, per_class):
+        return 0
+    print(json.dumps(json_safe(results), allow_nan=False))  # strict JSON: NaN -> null
+    return 2 if args.output else 0
 
 
 if __name__ == "__main__":

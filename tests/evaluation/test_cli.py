@@ -399,3 +399,16 @@ def test_cli_bad_npy_names_the_file(tmp_path, dataset, caplog, option, kind, pat
     assert rc == 2
     assert re.search(re.escape(str(folder / "img1.npy")) + ": " + pattern, log), log
     assert len(log.strip().splitlines()) == 1, log
+
+
+def test_cli_failed_write_keeps_the_results_on_stdout(tmp_path, dataset, caplog, capsys):
+    tool = _load_tool()
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    tool.write_results = full_disk
+    with caplog.at_level(logging.INFO, logger="evaluate_goss"):
+        rc = tool.main(_args_with(tmp_path, **{"--output": str(tmp_path / "r.json")}))
+    assert rc == 2 and "cannot write" in caplog.text and "No space left" in caplog.text
+    assert _strict_json(capsys.readouterr().out.strip().splitlines()[-1])["num_images"] == 3
