@@ -8,12 +8,21 @@ are void (255) in the semantic maps.
 
 import json
 import os
+import sys
 
-from goss.data.builder_cli import base_parser, build_subset, paired_samples, setup_logging
+from goss.data.builder_cli import (
+    base_parser,
+    build_subset,
+    paired_samples,
+    require_dirs,
+    script_main,
+    setup_logging,
+)
 
 GOSS_SPLIT = "camvid_goss_8_3"
 
 
+@script_main
 def main(argv=None):
     parser = base_parser(__doc__)
     parser.add_argument("--camvid-root", required=True, help="CamVid in SegNet layout")
@@ -23,9 +32,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     setup_logging()
     for split in args.splits:
-        for d in (split, split + "annot"):
-            if not os.path.isdir(os.path.join(args.camvid_root, d)):
-                parser.error(f"--camvid-root: {os.path.join(args.camvid_root, d)} not found")
+        require_dirs("--camvid-root", args.camvid_root, (split, split + "annot"))
     summary = {}
     for split in args.splits:
         samples = paired_samples(
@@ -39,4 +46,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

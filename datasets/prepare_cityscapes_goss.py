@@ -9,9 +9,16 @@ unknown pixels are void (255) in the semantic maps.
 
 import json
 import os
+import sys
 
 from goss.data.builder import Sample
-from goss.data.builder_cli import base_parser, build_subset, setup_logging
+from goss.data.builder_cli import (
+    base_parser,
+    build_subset,
+    require_dirs,
+    script_main,
+    setup_logging,
+)
 
 IMAGE_SUFFIX, LABEL_SUFFIX = "_leftImg8bit.png", "_gtFine_labelIds.png"
 EXPECTED = {"train": 2975, "val": 500}
@@ -39,6 +46,7 @@ def cityscapes_samples(root, subset):
     return samples
 
 
+@script_main
 def main(argv=None):
     parser = base_parser(__doc__)
     parser.add_argument("--cityscapes-root", required=True)
@@ -46,6 +54,12 @@ def main(argv=None):
     parser.add_argument("--subsets", nargs="+", default=["train", "val"], choices=["train", "val"])
     args = parser.parse_args(argv)
     setup_logging()
+    for subset in args.subsets:
+        require_dirs(
+            "--cityscapes-root",
+            args.cityscapes_root,
+            (os.path.join("leftImg8bit", subset), os.path.join("gtFine", subset)),
+        )
     summary = {}
     for subset in args.subsets:
         samples = cityscapes_samples(args.cityscapes_root, subset)
@@ -60,4 +74,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -9,14 +9,23 @@ no unknown pixel; test images: val2017 images with at least one unknown pixel.
 
 import json
 import os
+import sys
 
-from goss.data.builder_cli import base_parser, build_subset, paired_samples, setup_logging
+from goss.data.builder_cli import (
+    base_parser,
+    build_subset,
+    paired_samples,
+    require_dirs,
+    script_main,
+    setup_logging,
+)
 
 # paper Table 2 (train, val)
 PAPER_COUNTS = {"voc": (21711, 4080), "manual": (17293, 4264), "random": (18707, 4156)}
 SOURCE = {"train": "train2017", "val": "val2017"}
 
 
+@script_main
 def main(argv=None):
     parser = base_parser(__doc__)
     parser.add_argument("--coco-root", required=True, help="holds train2017/ and val2017/")
@@ -31,6 +40,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     setup_logging()
     maps = args.stuffthingmaps or os.path.join(args.coco_root, "stuffthingmaps_trainval2017")
+    folders = [SOURCE[s] for s in args.subsets]
+    require_dirs("--coco-root", args.coco_root, folders)
+    require_dirs("--stuffthingmaps", maps, folders)
     summary = {}
     for subset in args.subsets:
         samples = paired_samples(
@@ -50,4 +62,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -2,11 +2,13 @@
 """Generate the synthetic goss_shapes dataset into <output>/goss_shapes/{train,val}."""
 
 import json
+import sys
 
-from goss.data.builder_cli import base_parser, setup_logging
+from goss.data.builder_cli import base_parser, script_main, setup_logging
 from goss.data.shapes import DEFAULTS, build_goss_shapes
 
 
+@script_main
 def main(argv=None):
     parser = base_parser(__doc__, real_data=False)
     parser.add_argument("--num-train", type=int, default=DEFAULTS["num_train"])
@@ -31,4 +33,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

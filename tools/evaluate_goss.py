@@ -4,8 +4,11 @@ Evaluate GOSS predictions of any method against GOSS ground truth (no model need
 
 Both sides are COCO panoptic format: RGB id PNGs (id = R + 256 G + 256^2 B, id 0 = void) and a
 JSON with ``images[].id`` and ``annotations[].{image_id, file_name, segments_info[].{id,
-category_id}}``. Category ids are train ids: known ``0..N-1``, unknown ``N``. Prediction
+category_id}}``. Category ids are train ids: known ``0..N-1``, unknown ``N``; the GT JSON's
+``categories`` (and the prediction JSON's, if it has them) must be exactly ``0..N``. Prediction
 annotations are matched to GT annotations by ``image_id``; every GT image needs a prediction.
+Bad input gives a one-line error naming the argument or file (and field) and exit code 2; the
+arguments, both JSONs and ``--output`` are checked before any image is read.
 
 Pixel-score metrics (AUROC, AUPR, FPR95; unknown pixels positive, void excluded) are computed when
 ``--pred-scores DIR`` is given: one ``<stem>.npy`` float [H, W] map per image, higher = more
@@ -24,58 +27,147 @@ import logging
 import os
 import sys
 
-import numpy as np
 from tqdm import tqdm
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from goss.evaluation.accumulator import GQAccumulator  # noqa: E402
-from goss.evaluation.io import load_panoptic_json, read_id_png  # noqa: E402
-from goss.evaluation.report import format_tables, write_results  # noqa: E402
+from goss.evaluation.io import (  # noqa: E402
+    annotations_by_image,
+    check_categories,
+    load_npy_map,
+    read_id_png,
+    read_panoptic_json,
+)
+from goss.evaluation.report import format_tables, json_safe, write_results  # noqa: E402
 
 logger = logging.getLogger("evaluate_goss")
+
+# bounds of the arguments, checked before anything is allocated: the statistics hold an
+# [N + 1, N + 2] int64 confusion matrix (134 MB at N = 4095)
+MAX_NUM_KNOWN = 4095
+MAX_BOOTSTRAP = 100_000
+
+
+def _int_in(low, high):
+    """argparse type: an integer in ``[low, high]``."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be in [{low}, {high}], got {value}")
+        return value
+
+    return parse
+
+
+def _fraction(text):
+    """argparse type: a float in ``[0, 1]``."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:  # also rejects NaN
+        raise argparse.ArgumentTypeError(f"must be in [0, 1], got {text}")
+    return value
 
 
 def get_parser():
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--gt-json", required=True, help="GT COCO panoptic JSON")
+    p.add_argument("--gt-json", required=True, help="GT COCO panoptic JSON (with categories)")
     p.add_argument("--gt-dir", required=True, help="folder of GT panoptic PNGs")
     p.add_argument("--pred-json", required=True, help="prediction COCO panoptic JSON")
     p.add_argument("--pred-dir", required=True, help="folder of predicted panoptic PNGs")
-    p.add_argument("--num-known", type=int, required=True, help="N, the number of known classes")
+    p.add_argument(
+        "--num-known",
+        type=_int_in(1, MAX_NUM_KNOWN),
+        required=True,
+        help="N, the number of known classes (must match the GT JSON's categories 0..N)",
+    )
     p.add_argument("--output", help="results JSON to write (per-class/per-image CSVs beside it)")
     p.add_argument("--pred-scores", help="folder of <stem>.npy unknown-score maps (OSS metrics)")
     p.add_argument("--pred-clusters", help="folder of <stem>.npy whole-image partitions (GQ_clu)")
-    p.add_argument("--lam", type=float, default=0.5, help="GQ = lam*GQ_kn + (1-lam)*GQ_uk")
-    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap replicates (0 = off)")
-    p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    p.add_argument("--lam", type=_fraction, default=0.5, help="GQ = lam*GQ_kn + (1-lam)*GQ_uk")
+    p.add_argument(
+        "--bootstrap",
+        type=_int_in(0, MAX_BOOTSTRAP),
+        default=1000,
+        help=f"bootstrap replicates (0 = off, at most {MAX_BOOTSTRAP})",
+    )
+    p.add_argument("--seed", type=_int_in(0, 2**63 - 1), default=0, help="bootstrap seed")
     return p
 
 
-def _load_npy(folder, file_name, what):
-    path = os.path.join(folder, os.path.splitext(os.path.basename(file_name))[0] + ".npy")
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"{what} map not found: {path}")
-    return np.load(path)
+def check_output(path):
+    """
+    Fail before the work starts if the results JSON ``path`` could not be written: it names a
+    directory, or its nearest existing parent is not a writable directory.
+    """
+    if not path:
+        raise ValueError("--output: empty path")
+    if os.path.isdir(path):
+        raise ValueError(
+            f"--output {path} is a directory; name the results JSON, e.g. "
+            f"{os.path.join(path, 'results.json')}"
+        )
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        raise ValueError(f"--output {path}: file is not writable")
+    parent = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise ValueError(f"--output {path}: {parent} is not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"--output {path}: cannot write in {parent}")
 
 
-def evaluate(args):
-    if args.num_known < 1:
-        raise ValueError(f"--num-known must be >= 1, got {args.num_known}")
-    for name in ("gt_dir", "pred_dir", "pred_scores", "pred_clusters"):
-        d = getattr(args, name)
-        if d is not None and not os.path.isdir(d):
-            raise FileNotFoundError(f"--{name.replace('_', '-')}: no such folder {d}")
-    gt = load_panoptic_json(args.gt_json)
-    pred = load_panoptic_json(args.pred_json)
+def load_annotations(args):
+    """
+    The GT and prediction annotations (``image_id -> annotation``), checked against
+    ``--num-known``: the GT JSON's categories (required) and the prediction JSON's (if any)
+    must be train ids ``0..N``, every ``segments_info`` well-formed with categories in ``0..N``.
+    """
+    n = args.num_known
+    gt_data = read_panoptic_json(args.gt_json)
+    if not gt_data.get("categories"):
+        raise ValueError(
+            f"{args.gt_json}: no 'categories' list, needed to check --num-known "
+            "(train ids 0..N-1 known, N unknown)"
+        )
+    check_categories(gt_data["categories"], n, args.gt_json, option="--num-known")
+    gt = annotations_by_image(gt_data, args.gt_json, n + 1)
+    if not gt:
+        raise ValueError(f"{args.gt_json}: no annotations (empty ground truth)")
+    pred_data = read_panoptic_json(args.pred_json)
+    if pred_data.get("categories"):
+        check_categories(pred_data["categories"], n, args.pred_json, option="--num-known")
+    pred = annotations_by_image(pred_data, args.pred_json, n + 1)
     missing = [i for i in gt if i not in pred]
     if missing:
         raise ValueError(f"{args.pred_json}: no prediction for image_id(s) {missing[:10]}")
     extra = [i for i in pred if i not in gt]
     if extra:
         logger.warning("%d predictions have no GT image and are ignored", len(extra))
+    return gt, pred
+
+
+def _npy_path(folder, file_name):
+    return os.path.join(folder, os.path.splitext(os.path.basename(file_name))[0] + ".npy")
+
+
+def evaluate(args):
+    for name in ("gt_dir", "pred_dir", "pred_scores", "pred_clusters"):
+        d = getattr(args, name)
+        if d is not None and not os.path.isdir(d):
+            raise FileNotFoundError(f"--{name.replace('_', '-')}: no such folder {d}")
+    if args.output is not None:
+        check_output(args.output)
+    gt, pred = load_annotations(args)
     acc = GQAccumulator(args.num_known)
     for image_id, g in tqdm(gt.items(), desc="GQ", disable=len(gt) < 50, mininterval=2):
         p = pred[image_id]
@@ -84,9 +176,11 @@ def evaluate(args):
         pred_ids = read_id_png(os.path.join(args.pred_dir, p["file_name"]))
         score = clusters = None
         if args.pred_scores:
-            score = _load_npy(args.pred_scores, p["file_name"], "score")
+            path = _npy_path(args.pred_scores, p["file_name"])
+            score = load_npy_map(path, gt_ids.shape, "score map")
         if args.pred_clusters:
-            clusters = _load_npy(args.pred_clusters, p["file_name"], "cluster")
+            path = _npy_path(args.pred_clusters, p["file_name"])
+            clusters = load_npy_map(path, gt_ids.shape, "cluster map", integer=True)
         acc.add_image(
             image_id,
             gt_ids,
@@ -101,30 +195,38 @@ def evaluate(args):
     return acc, results, per_class
 
 
-def main(argv=None):
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    args = get_parser().parse_args(argv)
+def _write(args, acc, results, per_class):
+    """Write the results files; returns False (after logging why) if that failed."""
     try:
-        acc, results, per_class = evaluate(args)
-    except (ValueError, FileNotFoundError) as e:
-        logger.error("error: %s", e)
-        return 2
-    summary, table = format_tables(results, per_class)
-    print(table)
-    print(summary)
-    if args.output:
-        out_dir = os.path.dirname(os.path.abspath(args.output))
         write_results(
-            out_dir,
+            os.path.dirname(os.path.abspath(args.output)),
             results,
             per_class,
             acc.per_image_rows(),
             json_name=os.path.basename(args.output),
         )
-        logger.info("wrote %s", args.output)
-    else:
-        print(json.dumps({k: v for k, v in results.items()}, indent=None))
-    return 0
+    except OSError as e:
+        logger.error("error: cannot write %s: %s; the results follow on stdout", args.output, e)
+        return False
+    logger.info("wrote %s", args.output)
+    return True
+
+
+def main(argv=None):
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    args = get_parser().parse_args(argv)
+    try:
+        acc, results, per_class = evaluate(args)
+    except (ValueError, OSError) as e:
+        logger.error("error: %s", e)
+        return 2
+    summary, table = format_tables(results, per_class)
+    print(table)
+    print(summary)
+    if args.output and _write(args, acc, results, per_class):
+        return 0
+    print(json.dumps(json_safe(results), allow_nan=False))  # strict JSON: NaN -> null
+    return 2 if args.output else 0
 
 
 if __name__ == "__main__":

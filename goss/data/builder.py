@@ -11,9 +11,12 @@ Layout written under ``output_dir`` (one split)::
     manifest.json             counts per class, kept/dropped images, checksums, builder version
     .records/<id>.json        per-image record, written after the PNGs (what a resume trusts)
 
-Every file is written to a temp file and ``os.replace``-d into place. A resumed build trusts a
-record only if the spec fingerprint, the builder version and the source checksums match and its
-outputs exist; ``panoptic.json`` and ``manifest.json`` are written last.
+Every file is written to a temp file and ``os.replace``-d into place, with the permissions
+``open()`` gives (``0o666 & ~umask``). A resumed build trusts a record only if the spec
+fingerprint, the builder version and the source checksums match, its outputs exist and its image
+is what the requested ``image_mode`` places: a symlink to the sample's current source path, or a
+copy with the source's checksum; any other image is built again (a changed image mode or moved
+sources redo the affected images). ``panoptic.json`` and ``manifest.json`` are written last.
 """
 
 import dataclasses
@@ -107,7 +110,17 @@ def _place_image(src, dst, mode):
     os.replace(tmp, dst)
 
 
-def _trusted_record(paths, fingerprint, checksums):
+def _image_in_place(dst, src, mode, sha256):
+    """Whether ``dst`` is what ``_place_image(src, dst, mode)`` makes (a link to or copy of src)."""
+    if mode == "symlink":
+        return os.path.islink(dst) and os.readlink(dst) == os.path.abspath(src)
+    if os.path.islink(dst) or not os.path.isfile(dst):
+        return False
+    with open(dst, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest() == sha256
+
+
+def _trusted_record(paths, fingerprint, checksums, sample, image_mode):
     """The existing record if a resumed build may keep it, else None."""
     try:
         with open(paths["record"]) as f:
@@ -116,8 +129,11 @@ def _trusted_record(paths, fingerprint, checksums):
         return None
     if rec.get("fingerprint") != fingerprint or rec.get("source_sha256") != checksums:
         return None
-    if rec["status"] == "kept" and not all(
-        os.path.lexists(paths[k]) for k in ("image", "sem_seg", "panoptic")
+    if rec.get("status") == "kept" and not (
+        rec.get("image_mode") == image_mode
+        and os.path.lexists(paths["sem_seg"])
+        and os.path.lexists(paths["panoptic"])
+        and _image_in_place(paths["image"], sample.image_path, image_mode, checksums["image"])
     ):
         return None
     return rec
@@ -142,7 +158,7 @@ def _process(args):
         "label": hashlib.sha256(label_bytes).hexdigest(),
     }
     paths = _paths(output_dir, sample)
-    rec = _trusted_record(paths, fingerprint, checksums)
+    rec = _trusted_record(paths, fingerprint, checksums, sample, image_mode)
     if rec is not None:
         return rec
     # outputs are about to change: a record of an earlier run must not vouch for them
@@ -170,6 +186,11 @@ def _process(args):
         "unknown_segments": {str(k): v for k, v in conv["unknown_segments"].items()},
         "void_pixels": conv["void_pixels"],
         "source_sha256": checksums,
+        "source_paths": {
+            "image": os.path.abspath(sample.image_path),
+            "label": os.path.abspath(sample.label_path),
+        },
+        "image_mode": image_mode,
         "fingerprint": fingerprint,
     }
     if reason is None:
@@ -186,7 +207,17 @@ def _process(args):
     return rec
 
 
-def _manifest(spec, records, fingerprint):
+def _previous_manifest(output_dir):
+    """The ``manifest.json`` of an earlier build of ``output_dir`` ({} if none or unreadable)."""
+    try:
+        with open(os.path.join(output_dir, "manifest.json")) as f:
+            manifest = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
+
+
+def _manifest(spec, records, fingerprint, image_mode):
     n = spec.num_known
     kept = [r for r in records if r["status"] == "kept"]
     reasons = {}
@@ -236,6 +267,11 @@ def _manifest(spec, records, fingerprint):
         "void_pixels": int(sum(r["void_pixels"] for r in kept)),
         "unknown_segments": int(sum(sum(r["unknown_segments"].values()) for r in kept)),
         "sources_sha256": digest.hexdigest(),
+        "image_mode": image_mode,
+        "source_dirs": {
+            key: sorted({os.path.dirname(r["source_paths"][key]) for r in records})
+            for key in ("image", "label")
+        },
     }
 
 
@@ -251,7 +287,8 @@ def build_split(
 ):
     """
     Build one GOSS split (see the module docstring for the layout). Resumable: records of an
-    earlier, interrupted run with the same spec and sources are reused.
+    earlier, interrupted run with the same spec, sources (checksums, and paths for symlinked
+    images) and image mode are reused; the other images are built again.
 
     Args:
         samples (list[Sample]): the source images, in output order; ``image_id`` unique.
@@ -274,6 +311,14 @@ def build_split(
     output_dir = os.fspath(output_dir)
     os.makedirs(output_dir, exist_ok=True)
     fingerprint = hashlib.sha256(f"{BUILDER_VERSION} {spec.fingerprint()}".encode()).hexdigest()
+    previous = _previous_manifest(output_dir).get("image_mode", image_mode)
+    if previous != image_mode:
+        logger.warning(
+            "%s: the last build used --image-mode %s; every kept image is built again as %s",
+            output_dir,
+            previous,
+            image_mode,
+        )
     jobs = [(s, spec, output_dir, image_mode, fingerprint) for s in samples]
     bar = tqdm(total=len(jobs), desc=spec.name, disable=not progress, unit="img")
     records = []
@@ -313,7 +358,7 @@ def build_split(
         "categories": category_list(spec, colors),
     }
     atomic_write_json(os.path.join(output_dir, "panoptic.json"), dataset)
-    manifest = _manifest(spec, records, fingerprint)
+    manifest = _manifest(spec, records, fingerprint, image_mode)
     atomic_write_json(os.path.join(output_dir, "manifest.json"), manifest)
     logger.info(
         "%s: %d images kept, %d dropped %s -> %s",

@@ -1,15 +1,73 @@
 """Command-line pieces shared by the ``datasets/prepare_*.py`` builder scripts."""
 
 import argparse
+import functools
 import logging
 import os
 
-__all__ = ["base_parser", "build_subset", "default_root", "paired_samples", "setup_logging"]
+__all__ = [
+    "base_parser",
+    "build_subset",
+    "default_root",
+    "paired_samples",
+    "require_dirs",
+    "script_main",
+    "setup_logging",
+]
+
+logger = logging.getLogger(__name__)
+
+
+def script_main(body):
+    """
+    Decorator of a ``datasets/prepare_*.py`` ``main(argv)``: the wrapped ``main`` returns exit
+    code 0, or 2 after logging one line for a user error, i.e. a ``ValueError`` or ``OSError``
+    (missing or unreadable file or folder, label value outside the class table, image/label size
+    mismatch, bad option value), whose message names the file or option. Bad command lines
+    exit with code 2 through argparse as before; other exceptions (bugs) keep their traceback.
+    """
+
+    @functools.wraps(body)
+    def main(argv=None):
+        try:
+            body(argv)
+        except (ValueError, OSError) as e:
+            logger.error("error: %s", e)
+            return 2
+        return 0
+
+    return main
+
+
+def require_dirs(option, root, subdirs=()):
+    """
+    Raises:
+        FileNotFoundError naming ``option`` unless ``root`` and every ``root/<subdir>`` are
+        directories.
+    """
+    for d in (root, *(os.path.join(root, s) for s in subdirs)):
+        if not os.path.isdir(d):
+            raise FileNotFoundError(f"{option}: {d} is not a directory")
 
 
 def default_root():
     """The datasets root: ``$DETECTRON2_DATASETS``, default ``datasets``."""
     return os.path.expanduser(os.getenv("DETECTRON2_DATASETS", "datasets"))
+
+
+def _int_at_least(low):
+    """argparse type: an integer >= ``low``."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
+        return value
+
+    return parse
 
 
 def base_parser(description, real_data=True):
@@ -24,12 +82,12 @@ def base_parser(description, real_data=True):
         help="datasets root the split directories are written under "
         "(default: $DETECTRON2_DATASETS or 'datasets')",
     )
-    parser.add_argument("--workers", type=int, default=2, help="worker processes")
+    parser.add_argument("--workers", type=_int_at_least(1), default=2, help="worker processes")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     if real_data:
         parser.add_argument(
             "--min-unknown-area",
-            type=int,
+            type=_int_at_least(0),
             default=0,
             help="unknown components below this many pixels become void (default: keep all)",
         )

@@ -16,7 +16,7 @@ import hashlib
 import io
 import json
 import os
-import tempfile
+import secrets
 from typing import Optional
 
 import cv2
@@ -219,10 +219,14 @@ def encode_png(array: np.ndarray) -> bytes:
 
 
 def atomic_write_bytes(path, data: bytes):
-    """Write ``data`` to a temp file next to ``path`` and ``os.replace`` it into place."""
+    """
+    Write ``data`` to a temp file next to ``path`` and ``os.replace`` it into place. The file
+    gets the permissions ``open()`` would give it (``0o666 & ~umask``), not mkstemp's 0600.
+    """
     path = os.fspath(path)
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", prefix=".tmp-")
+    directory = os.path.dirname(path) or "."
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = _create_temp(directory, os.path.basename(path))
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -231,6 +235,16 @@ def atomic_write_bytes(path, data: bytes):
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _create_temp(directory, name):
+    """A new, uniquely named ``(fd, path)`` in ``directory``, created with mode 0o666 & ~umask."""
+    while True:
+        tmp = os.path.join(directory, f".tmp-{name}.{secrets.token_hex(4)}")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
+        except FileExistsError:
+            continue
 
 
 def atomic_write_json(path, obj):

@@ -1,12 +1,15 @@
 """Tables and result files of a GQ evaluation (JSON, per-class and per-image CSV)."""
 
+import contextlib
 import csv
 import json
+import math
 import os
 
+import numpy as np
 from tabulate import tabulate
 
-__all__ = ["format_diagnostics", "format_tables", "write_results"]
+__all__ = ["format_diagnostics", "format_tables", "json_safe", "write_results"]
 
 _MAIN = ("GQ", "GQ_kn", "GQ_kn_present", "GQ_uk", "SQ_kn", "RQ_kn", "SQ_uk", "RQ_uk", "mIoU")
 _EXTRA = (
@@ -152,8 +155,29 @@ def write_results(output_dir, results, per_class, per_image_rows, json_name="gq_
             w.writerows(per_image_rows)
 
 
+def json_safe(obj):
+    """
+    ``obj`` (nested dicts, lists, tuples) with every NaN or infinite float replaced by None, so
+    that it is written as ``null``: strict JSON parsers reject ``NaN`` and ``Infinity``.
+    """
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    return obj
+
+
 def _atomic_json(path, payload):
+    """Write ``payload`` (:func:`json_safe`) to ``path`` via a temp file, removed on failure."""
     tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(payload, f, indent=2, allow_nan=True)
-    os.replace(tmp, path)
+    f = open(tmp, "w")  # if this fails, nothing was created
+    try:
+        with f:
+            json.dump(json_safe(payload), f, indent=2, allow_nan=False)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise

@@ -93,27 +93,75 @@ class GQStats:
         return np.stack([self.tp, self.fp, self.fn, self.iou], axis=1).astype(np.float64)
 
 
-def segments_from_info(segments_info, num_categories, where="segments_info"):
+def segments_from_info(segments_info, num_categories=None, where="segments_info"):
     """
+    The one check of a ``segments_info`` list (every reader of one calls this).
+
     Args:
-        segments_info (list[dict]): ``id``, ``category_id`` and optionally ``iscrowd``.
-        num_categories (int): valid category ids are ``0..num_categories-1``.
+        segments_info (list[dict]): ``id`` and ``category_id`` (integers) and optionally
+            ``iscrowd`` (0, 1 or a bool; default 0).
+        num_categories (int or None): valid category ids are ``0..num_categories-1``; None
+            checks the structure only.
         where (str): names the image/file in error messages.
     Returns:
         ids (ndarray int64 [S]), categories (ndarray int64 [S]), crowd (ndarray bool [S]).
+    Raises:
+        ValueError naming ``where`` and the field, e.g. ``segments_info[2].category_id``.
     """
-    ids = [int(s["id"]) for s in segments_info]
-    cats = [int(s["category_id"]) for s in segments_info]
-    crowd = np.array([bool(s.get("iscrowd", 0)) for s in segments_info], dtype=bool)
-    ids_arr = np.array(ids, dtype=np.int64)
-    cats_arr = np.array(cats, dtype=np.int64)
+    if not isinstance(segments_info, (list, tuple)):
+        raise ValueError(f"{where}: segments_info must be a list, got {_describe(segments_info)}")
+    ids, cats, crowd = [], [], []
+    for k, seg in enumerate(segments_info):
+        if not isinstance(seg, dict):
+            raise ValueError(
+                f"{where}: segments_info[{k}] must be an object with id and category_id, "
+                f"got {_describe(seg)}"
+            )
+        ids.append(_integer_field(seg, "id", k, where))
+        cats.append(_integer_field(seg, "category_id", k, where))
+        crowd.append(_crowd_field(seg, k, where))
     # plain Python on the (short) lists: cheaper than NumPy calls on tiny arrays
-    if cats and (min(cats) < 0 or max(cats) >= num_categories):
+    if num_categories is not None and cats and (min(cats) < 0 or max(cats) >= num_categories):
         bad = sorted({k for k in cats if not 0 <= k < num_categories})
         raise ValueError(f"{where}: category id(s) {bad} outside 0..{num_categories - 1}")
     if len(set(ids)) != len(ids):
         raise ValueError(f"{where}: duplicate segment ids")
-    return ids_arr, cats_arr, crowd
+    return (
+        np.array(ids, dtype=np.int64),
+        np.array(cats, dtype=np.int64),
+        np.array(crowd, dtype=bool),
+    )
+
+
+def _describe(value, limit=40):
+    """A short JSON-minded description of a bad value for error messages."""
+    if value is None:
+        return "null"
+    text = repr(value)
+    text = text if len(text) <= limit else text[: limit - 3] + "..."
+    return f"{type(value).__name__} {text}"
+
+
+def _integer_field(seg, key, k, where):
+    if key not in seg:
+        raise ValueError(f"{where}: segments_info[{k}] has no '{key}'")
+    value = seg[key]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise ValueError(
+            f"{where}: segments_info[{k}].{key} must be an integer, got {_describe(value)}"
+        )
+    return int(value)
+
+
+def _crowd_field(seg, k, where):
+    value = seg.get("iscrowd", 0)
+    if isinstance(value, (bool, np.bool_)) or (
+        isinstance(value, (int, np.integer)) and value in (0, 1)
+    ):
+        return bool(value)
+    raise ValueError(
+        f"{where}: segments_info[{k}].iscrowd must be 0, 1 or a bool, got {_describe(value)}"
+    )
 
 
 def remap_ids(id_map, keys, where="id map", scale=1):

@@ -62,6 +62,15 @@ def _check_params(**params):
             raise ValueError(f"super_bpd: {name} must be in [0, 180] degrees, got {value}")
 
 
+def _check_flags(**flags):
+    for name, value in flags.items():
+        if not isinstance(value, bool):  # "no", 0 or None would be silently truthy or falsy
+            raise TypeError(
+                f"super_bpd: {name} must be a bool (True or False), got "
+                f"{type(value).__name__} {value!r}"
+            )
+
+
 def super_bpd(
     x,
     theta_a=45.0,
@@ -96,6 +105,7 @@ def super_bpd(
     """
     _check_input(x)
     _check_params(theta_a=theta_a, theta_l=theta_l, theta_s=theta_s, s_o=s_o)
+    _check_flags(reference_quirks=reference_quirks, return_intermediates=return_intermediates)
     x = x.detach()
     if x.dim() == 3:
         angles = flux_to_angles(x)
@@ -114,8 +124,8 @@ def super_bpd(
         float(theta_l),
         float(theta_s),
         float(s_o),
-        bool(reference_quirks),
-        bool(return_intermediates),
+        reference_quirks,
+        return_intermediates,
     )
     if not return_intermediates:
         return labels

@@ -2,6 +2,7 @@
 
 import json
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -189,6 +190,7 @@ def test_parallel_build_equals_serial_and_loads(tmp_path):
     spec = split_spec(CAMVID, "val")
     a = build_split(samples, spec, tmp_path / "a", workers=1, progress=False)
     b = build_split(samples, spec, tmp_path / "b", workers=2, progress=False, image_mode="copy")
+    assert (a.pop("image_mode"), b.pop("image_mode")) == ("symlink", "copy")
     assert a == b
     d = load_goss_json(
         str(tmp_path / "b" / "panoptic.json"),
@@ -230,3 +232,70 @@ def test_interrupted_build_with_another_spec_is_not_trusted(tmp_path, monkeypatc
     shapes_like = split_spec("goss_shapes", "val")  # has_unknown: s0 now has none
     m = build_split(samples[:1], shapes_like, out, progress=False)
     assert m["dropped_images"] == ["s0"] and not (out / "sem_seg" / "s0.png").exists()
+
+
+def _record(out, image_id):
+    return json.loads((out / ".records" / f"{image_id}.json").read_text())
+
+
+def test_resume_redoes_images_of_a_changed_image_mode_or_moved_sources(tmp_path, caplog):
+    src = tmp_path / "src"
+    rng = np.random.default_rng(2)
+    samples = [write_sample(src, f"m{i}", rng.integers(0, 12, (6, 7))) for i in range(3)]
+    spec = split_spec(CAMVID, "val")
+    out = tmp_path / "out"
+    first = build_split(samples, spec, out, progress=False)
+    assert first["image_mode"] == "symlink"
+    assert first["source_dirs"] == {"image": [str(src / "images")], "label": [str(src / "labels")]}
+    assert _record(out, "m0")["source_paths"]["image"] == samples[0].image_path
+    # a changed image mode: every image becomes a copy (it stayed a symlink before)
+    with caplog.at_level("WARNING", logger="goss.data.builder"):
+        copied = build_split(samples, spec, out, progress=False, image_mode="copy")
+    assert "--image-mode symlink" in caplog.text and copied["image_mode"] == "copy"
+    for s in samples:
+        image = out / "images" / os.path.basename(s.image_path)
+        assert not image.is_symlink() and image.read_bytes() == Path(s.image_path).read_bytes()
+        assert _record(out, s.image_id)["image_mode"] == "copy"
+    # moved sources: symlinks to the old paths would dangle; they are made again
+    build_split(samples, spec, out, progress=False)
+    moved = tmp_path / "moved"
+    os.rename(src, moved)
+    samples = [
+        builder_mod.Sample(
+            s.image_id,
+            s.image_path.replace(str(src), str(moved)),
+            s.label_path.replace(str(src), str(moved)),
+        )
+        for s in samples
+    ]
+    again = build_split(samples, spec, out, progress=False)
+    for s in samples:
+        image = out / "images" / os.path.basename(s.image_path)
+        assert os.readlink(image) == s.image_path and image.exists()
+    assert again["source_dirs"]["image"] == [str(moved / "images")]
+    # a copy that no longer matches its source is copied again
+    build_split(samples, spec, out, progress=False, image_mode="copy")
+    (out / "images" / "m1.png").write_bytes(b"stale")
+    build_split(samples, spec, out, progress=False, image_mode="copy")
+    assert (out / "images" / "m1.png").read_bytes() == Path(samples[1].image_path).read_bytes()
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002])
+def test_outputs_get_the_usual_permissions(tmp_path, umask):
+    s = write_sample(tmp_path / "src", "u", np.zeros((4, 4), np.uint8))
+    out = tmp_path / "out"
+    old = os.umask(umask)
+    try:
+        build_split([s], split_spec(CAMVID, "val"), out, progress=False, image_mode="copy")
+    finally:
+        os.umask(old)
+    expected = 0o666 & ~umask
+    for rel in (
+        "panoptic.json",
+        "manifest.json",
+        ".records/u.json",
+        "sem_seg/u.png",
+        "panoptic/u.png",
+        "images/u.png",
+    ):
+        assert os.stat(out / rel).st_mode & 0o777 == expected, rel

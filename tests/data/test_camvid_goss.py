@@ -72,12 +72,12 @@ def test_camvid_val_every_pixel_accounted_for(tmp_path, capsys):
     assert Path(os.path.realpath(d[0]["file_name"])).parent == (CAMVID / "val").resolve()
 
 
-def test_script_requires_requested_split_folders(tmp_path):
+def test_script_requires_requested_split_folders(tmp_path, caplog):
     (tmp_path / "train").mkdir()
     (tmp_path / "trainannot").mkdir()
-    with pytest.raises(SystemExit):
-        prepare_camvid_goss.main(["--camvid-root", str(tmp_path), "--output", str(tmp_path / "o")])
-    with pytest.raises(FileNotFoundError, match="no images"):  # not requested: only train
-        prepare_camvid_goss.main(
-            ["--camvid-root", str(tmp_path), "--output", str(tmp_path / "o"), "--splits", "train"]
-        )
+    argv = ["--camvid-root", str(tmp_path), "--output", str(tmp_path / "o")]
+    assert prepare_camvid_goss.main(argv) == 2
+    assert f"--camvid-root: {tmp_path / 'val'} is not a directory" in caplog.text
+    caplog.clear()
+    assert prepare_camvid_goss.main(argv + ["--splits", "train"]) == 2  # not requested: only train
+    assert "no images" in caplog.text

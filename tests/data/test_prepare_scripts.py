@@ -1,6 +1,8 @@
 """The Cityscapes and COCO-Stuff builder scripts on fixtures in the sources' directory layouts."""
 
 import json
+import logging
+import subprocess
 import sys
 from pathlib import Path
 
@@ -9,9 +11,12 @@ import pytest
 
 from .fixtures import write_sample
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "datasets"))
+DATASETS = Path(__file__).resolve().parents[2] / "datasets"
+sys.path.insert(0, str(DATASETS))
+import prepare_camvid_goss  # noqa: E402
 import prepare_cityscapes_goss  # noqa: E402
 import prepare_coco_stuff_goss  # noqa: E402
+import prepare_goss_shapes  # noqa: E402
 
 
 def _move(sample, image_path, label_path):
@@ -100,3 +105,92 @@ def test_coco_stuff_script_selection(tmp_path, capsys):
     m = json.loads((out / "coco_stuff_goss_random" / "val" / "manifest.json").read_text())
     assert m["dropped_images"] == ["v0"]
     assert len(m["known_classes"]) == 111 and len(m["unknown_classes"]) == 60
+
+
+def _camvid_root(tmp_path, label=None, image_size=None):
+    """A one-image CamVid (SegNet layout, train only) under ``tmp_path / "camvid"``."""
+    label = np.zeros((6, 8), np.uint8) if label is None else label
+    root = tmp_path / "camvid"
+    s = write_sample(tmp_path / "tmp", "0001TP_000", label, image_size=image_size)
+    _move(s, root / "train" / "0001TP_000.png", root / "trainannot" / "0001TP_000.png")
+    return root
+
+
+def _camvid_case(tmp_path, case):
+    """(script, argv, expected message) of one bad input."""
+    label = np.zeros((6, 8), np.uint8)
+    if case == "missing_root":
+        root = tmp_path / "absent"
+        return prepare_camvid_goss, ["--camvid-root", str(root)], f"{root} is not a directory"
+    if case == "value_outside_table":
+        label[2, 3] = 12
+    root = _camvid_root(tmp_path, label, (6, 9) if case == "size_mismatch" else None)
+    image, annot = root / "train" / "0001TP_000.png", root / "trainannot" / "0001TP_000.png"
+    if case == "unreadable_image":
+        image.write_bytes(b"not a png")
+    argv = ["--camvid-root", str(root), "--splits", "train"]
+    message = {
+        "value_outside_table": f"{annot}: label values [12] are not in the class table",
+        "size_mismatch": f"{annot}: label size (8, 6) (w, h) does not match image size (9, 6)",
+        "unreadable_image": f"{image}: cannot read image",
+    }[case]
+    return prepare_camvid_goss, argv, message
+
+
+def _other_case(tmp_path, case):
+    if case == "cityscapes_missing_root":
+        root = tmp_path / "absent"
+        return prepare_cityscapes_goss, ["--cityscapes-root", str(root)], f"{root} is not a dir"
+    if case == "cityscapes_missing_split":
+        (tmp_path / "leftImg8bit" / "train").mkdir(parents=True)
+        argv = ["--cityscapes-root", str(tmp_path), "--subsets", "train"]
+        return prepare_cityscapes_goss, argv, f"{tmp_path / 'gtFine' / 'train'} is not a dir"
+    if case == "coco_missing_stuffthingmaps":
+        (tmp_path / "val2017").mkdir()
+        argv = ["--coco-root", str(tmp_path), "--subsets", "val"]
+        maps = tmp_path / "stuffthingmaps_trainval2017"
+        return prepare_coco_stuff_goss, argv, f"--stuffthingmaps: {maps} is not a directory"
+    return prepare_goss_shapes, ["--num-train", "0"], "goss_shapes needs num_train >= 1"
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "missing_root",
+        "value_outside_table",
+        "size_mismatch",
+        "unreadable_image",
+        "cityscapes_missing_root",
+        "cityscapes_missing_split",
+        "coco_missing_stuffthingmaps",
+        "shapes_bad_count",
+    ],
+)
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_user_errors_are_one_line_with_exit_code_2(tmp_path, caplog, case, workers):
+    make = _other_case if case.split("_")[0] in ("cityscapes", "coco", "shapes") else _camvid_case
+    script, argv, message = make(tmp_path, case)
+    argv += ["--output", str(tmp_path / "out"), "--workers", workers, "--no-progress"]
+    with caplog.at_level(logging.INFO):
+        assert script.main(argv) == 2
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and message in errors[0], caplog.text
+    assert "Traceback" not in caplog.text
+
+
+def test_script_error_without_traceback_in_a_subprocess(tmp_path):
+    label = np.zeros((6, 8), np.uint8)
+    label[0, 0] = 200
+    root = _camvid_root(tmp_path, label)
+    cmd = [sys.executable, str(DATASETS / "prepare_camvid_goss.py"), "--camvid-root", str(root)]
+    cmd += ["--splits", "train", "--output", str(tmp_path / "out"), "--workers", "2"]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2, r.stderr
+    assert "Traceback" not in r.stderr and "label values [200]" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("option,value", [("--workers", "0"), ("--min-unknown-area", "-1")])
+def test_bad_option_values_are_argparse_errors(tmp_path, capsys, option, value):
+    with pytest.raises(SystemExit) as e:
+        prepare_camvid_goss.main(["--camvid-root", str(tmp_path), option, value])
+    assert e.value.code == 2 and f"argument {option}: must be >= " in capsys.readouterr().err

@@ -20,6 +20,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 TOOL = os.path.join(ROOT, "tools", "evaluate_goss.py")
 
 
+def _categories(num_known=4):
+    """The GT ``categories`` of the builder: train ids 0..N-1, then N = unknown."""
+    cats = [{"id": i, "name": f"c{i}", "is_unknown": 0} for i in range(num_known)]
+    return cats + [{"id": num_known, "name": "unknown", "is_unknown": 1}]
+
+
 def _write_side(folder, name, pairs, which):
     os.makedirs(os.path.join(folder, name), exist_ok=True)
     anns = []
@@ -28,9 +34,12 @@ def _write_side(folder, name, pairs, which):
         fn = f"img{k}.png"
         Image.fromarray(id2rgb(ids)).save(os.path.join(folder, name, fn))
         anns.append({"image_id": 100 + k, "file_name": fn, "segments_info": segs})
+    data = {"images": [{"id": 100 + k} for k in range(len(pairs))], "annotations": anns}
+    if which == "gt":
+        data["categories"] = _categories()
     js = os.path.join(folder, f"{name}.json")
     with open(js, "w") as f:
-        json.dump({"images": [{"id": 100 + k} for k in range(len(pairs))], "annotations": anns}, f)
+        json.dump(data, f)
     return js
 
 
@@ -193,3 +202,213 @@ def test_cli_missing_prediction_and_help(tmp_path, dataset, caplog, capsys):
         _load_tool().main(["--help"])
     out = capsys.readouterr().out
     assert "--pred-scores" in out and ".npy" in out
+
+
+def _strict_json(text):
+    """json.loads that rejects NaN and Infinity, as strict parsers do."""
+
+    def reject(name):
+        raise ValueError(f"non-standard JSON constant {name}")
+
+    return json.loads(text, parse_constant=reject)
+
+
+def _args_with(tmp_path, **changes):
+    """_args with options replaced or added (``--bootstrap 0`` unless changed)."""
+    args = _args(tmp_path)
+    for key, value in {"--bootstrap": "0", **changes}.items():
+        if key in args:
+            args[args.index(key) + 1] = value
+        else:
+            args += [key, value]
+    return args
+
+
+@pytest.mark.parametrize(
+    "option,value",
+    [
+        ("--num-known", "0"),
+        ("--num-known", "4096"),
+        ("--num-known", "1000000000"),
+        ("--num-known", "x"),
+        ("--lam", "5"),
+        ("--lam", "-0.1"),
+        ("--lam", "nan"),
+        ("--bootstrap", "-5"),
+        ("--bootstrap", "100001"),
+        ("--seed", "-1"),
+    ],
+)
+def test_cli_bad_argument_is_one_line_naming_it(tmp_path, dataset, capsys, option, value):
+    with pytest.raises(SystemExit) as e:
+        _load_tool().main(_args_with(tmp_path, **{option: value}))
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}:" in err and value in err, err
+
+
+def test_cli_num_known_must_match_the_categories(tmp_path, dataset, caplog):
+    rc, log = _run_inprocess(tmp_path, caplog, "--bootstrap", "0")
+    assert rc == 0
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="evaluate_goss"):
+        rc = _load_tool().main(_args_with(tmp_path, **{"--num-known": "7"}))
+    assert rc == 2
+    pattern = r"gt\.json: categories are 0\.\.4.*--num-known 7.*implies --num-known 4"
+    assert re.search(pattern, caplog.text), caplog.text
+    # the prediction JSON's categories, when it has them
+    _corrupt_json(tmp_path, "pred", lambda d: d.update(categories=_categories(5)))
+    rc, log = _run_inprocess(tmp_path, caplog, "--bootstrap", "0")
+    assert rc == 2 and re.search(r"pred\.json: categories are 0\.\.5", log), log
+    # the unknown category must be N
+    cats = _categories()
+    cats[0]["is_unknown"], cats[4]["is_unknown"] = 1, 0
+    _corrupt_json(tmp_path, "pred", lambda d: d.update(categories=cats))
+    rc, log = _run_inprocess(tmp_path, caplog, "--bootstrap", "0")
+    assert rc == 2 and "unknown category must be id 4" in log, log
+    # a GT without categories cannot be checked
+    _corrupt_json(tmp_path, "gt", lambda d: d.pop("categories"))
+    rc, log = _run_inprocess(tmp_path, caplog, "--bootstrap", "0")
+    assert rc == 2 and "gt.json: no 'categories'" in log, log
+
+
+def test_cli_empty_gt_is_an_error(tmp_path, dataset, caplog):
+    _corrupt_json(tmp_path, "gt", lambda d: d.update(images=[], annotations=[]))
+    rc, log = _run_inprocess(tmp_path, caplog, "--bootstrap", "0")
+    assert rc == 2 and "gt.json: no annotations (empty ground truth)" in log, log
+
+
+@pytest.mark.parametrize(
+    "side,corrupt,pattern",
+    [
+        ("pred", lambda segs: segs[0].pop("id"), r"\[0\] has no 'id'"),
+        ("pred", lambda segs: segs.insert(1, None), r"\[1\] must be an object"),
+        ("gt", lambda segs: segs[0].update(category_id=1.5), r"\[0\]\.category_id must be an"),
+        ("gt", lambda segs: segs[0].update(iscrowd="0"), r"\[0\]\.iscrowd must be 0, 1 or a"),
+    ],
+)
+def test_cli_malformed_segments_info_names_file_and_field(
+    tmp_path, dataset, caplog, side, corrupt, pattern
+):
+    _corrupt_json(tmp_path, side, lambda d: corrupt(d["annotations"][1]["segments_info"]))
+    rc, log = _run_inprocess(tmp_path, caplog, "--bootstrap", "0")
+    assert rc == 2
+    where = re.escape(f"{tmp_path / side}.json: annotations[1] (image_id 101): segments_info")
+    assert re.search(where + pattern, log), log
+    assert len(log.strip().splitlines()) == 1, log
+
+
+@pytest.mark.parametrize("segments", [{"id": 1, "category_id": 0}, None, "x"])
+def test_cli_segments_info_not_a_list(tmp_path, dataset, caplog, segments):
+    _corrupt_json(tmp_path, "pred", lambda d: d["annotations"][0].update(segments_info=segments))
+    rc, log = _run_inprocess(tmp_path, caplog, "--bootstrap", "0")
+    assert rc == 2 and "annotations[0] (image_id 100): segments_info must be a list" in log, log
+
+
+def test_cli_output_checked_before_the_work(tmp_path, dataset, caplog, monkeypatch):
+    tool = _load_tool()
+    read = []
+    monkeypatch.setattr(tool, "read_id_png", lambda path: read.append(path))
+    out_dir = tmp_path / "res"
+    out_dir.mkdir()
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    for output, message in (
+        (out_dir, "is a directory"),
+        (blocker / "r.json", f"{blocker} is not a directory"),
+        (blocker / "sub" / "r.json", f"{blocker} is not a directory"),
+        ("", "empty path"),
+    ):
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="evaluate_goss"):
+            assert tool.main(_args(tmp_path, "--output", str(output))) == 2
+        assert "--output" in caplog.text and message in caplog.text, caplog.text
+    assert not read  # failed before any image was read
+    assert sorted(os.listdir(out_dir)) == [] and not list(tmp_path.glob("**/*.tmp"))
+
+
+def test_results_json_is_strict_and_no_tmp_file_is_left(tmp_path, dataset, caplog, capsys):
+    from goss.evaluation import report
+
+    # no unknown GT pixel: the pixel-score metrics are undefined (NaN) -> null
+    def no_unknown(d):
+        for ann in d["annotations"]:
+            for seg in ann["segments_info"]:
+                seg["category_id"] = min(seg["category_id"], 3)
+
+    _corrupt_json(tmp_path, "gt", no_unknown)
+    os.makedirs(tmp_path / "scores")
+    for k, p in enumerate(dataset):
+        np.save(tmp_path / "scores" / f"img{k}.npy", np.zeros(p[0].shape, np.float32))
+    out = tmp_path / "r.json"
+    scores = ("--pred-scores", str(tmp_path / "scores"), "--bootstrap", "0")
+    assert _run_inprocess(tmp_path, caplog, "--output", str(out), *scores)[0] == 0
+    res = _strict_json(out.read_text())
+    assert res["AUROC"] is None and res["AUROC_per_image"] is None
+    capsys.readouterr()
+    assert _run_inprocess(tmp_path, caplog, *scores)[0] == 0  # results printed on stdout
+    assert _strict_json(capsys.readouterr().out.strip().splitlines()[-1])["AUROC"] is None
+    # a failed write removes its temp file
+    with pytest.raises(TypeError):
+        report._atomic_json(str(tmp_path / "x.json"), {"a": object()})
+    (tmp_path / "d.json").mkdir()
+    with pytest.raises(OSError):
+        report._atomic_json(str(tmp_path / "d.json"), {"a": 1.0})
+    assert not list(tmp_path.glob("*.tmp")) and not (tmp_path / "x.json").exists()
+    assert report.json_safe({"a": [float("inf"), np.float32("nan"), 1.5], "b": (2,)}) == {
+        "a": [None, None, 1.5],
+        "b": [2],
+    }
+
+
+def _bad_npy(path, kind):
+    if kind == "shape":
+        np.save(path, np.zeros((3, 3), np.float32))
+    elif kind == "dtype":
+        np.save(path, np.zeros((48, 64), np.complex64))
+    elif kind == "strings":
+        np.save(path, np.full((48, 64), "a"))
+    elif kind == "object":
+        np.save(path, np.empty((48, 64), object), allow_pickle=True)
+    elif kind == "float_clusters":
+        np.save(path, np.zeros((48, 64), np.float32))
+    else:  # not a .npy at all
+        with open(path, "wb") as f:
+            f.write(b"not an array")
+
+
+@pytest.mark.parametrize(
+    "option,kind,pattern",
+    [
+        ("--pred-scores", "shape", r"score map has shape \(3, 3\), the image is .* \[48, 64\]"),
+        ("--pred-scores", "dtype", r"score map must have a real .* dtype, got complex64"),
+        ("--pred-scores", "strings", r"score map must have a real .* dtype, got <U1"),
+        ("--pred-scores", "object", r"cannot read score map as a \.npy array"),
+        ("--pred-scores", "garbage", r"cannot read score map as a \.npy array"),
+        ("--pred-clusters", "float_clusters", r"cluster map must have an integer dtype, got f"),
+        ("--pred-clusters", "garbage", r"cannot read cluster map as a \.npy array"),
+    ],
+)
+def test_cli_bad_npy_names_the_file(tmp_path, dataset, caplog, option, kind, pattern):
+    folder = tmp_path / "maps"
+    folder.mkdir()
+    for k, p in enumerate(dataset):
+        np.save(folder / f"img{k}.npy", np.zeros(p[0].shape, np.int32))
+    _bad_npy(folder / "img1.npy", kind)
+    rc, log = _run_inprocess(tmp_path, caplog, option, str(folder), "--bootstrap", "0")
+    assert rc == 2
+    assert re.search(re.escape(str(folder / "img1.npy")) + ": " + pattern, log), log
+    assert len(log.strip().splitlines()) == 1, log
+
+
+def test_cli_failed_write_keeps_the_results_on_stdout(tmp_path, dataset, caplog, capsys):
+    tool = _load_tool()
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    tool.write_results = full_disk
+    with caplog.at_level(logging.INFO, logger="evaluate_goss"):
+        rc = tool.main(_args_with(tmp_path, **{"--output": str(tmp_path / "r.json")}))
+    assert rc == 2 and "cannot write" in caplog.text and "No space left" in caplog.text
+    assert _strict_json(capsys.readouterr().out.strip().splitlines()[-1])["num_images"] == 3

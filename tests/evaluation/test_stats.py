@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from goss.evaluation.metrics import gq_summary, miou
-from goss.evaluation.stats import GQStats, image_stats
+from goss.evaluation.stats import GQStats, image_stats, segments_from_info
 
 from .reference_impl import panopticapi_style_stats, reference_stats
 from .synthetic import random_pair
@@ -161,6 +161,30 @@ def test_bad_input_names_image():
         image_stats(gt, [], gt, [], 2, where="img7")
     with pytest.raises(ValueError, match="img7.*no pixel"):
         image_stats(gt, [_seg(1, 0), _seg(4, 0)], gt, [_seg(1, 0)], 2, where="img7")
+
+
+@pytest.mark.parametrize(
+    "segments,pattern",
+    [
+        ({"id": 1, "category_id": 0}, r"segments_info must be a list, got dict"),
+        (None, r"segments_info must be a list, got null"),
+        ([None], r"segments_info\[0\] must be an object.*got null"),
+        ([{"category_id": 0}], r"segments_info\[0\] has no 'id'"),
+        ([{"id": 1}], r"segments_info\[0\] has no 'category_id'"),
+        ([_seg(1, 1.5)], r"segments_info\[0\]\.category_id must be an integer, got float 1\.5"),
+        ([_seg(1.0, 0)], r"segments_info\[0\]\.id must be an integer"),
+        ([_seg(1, True)], r"segments_info\[0\]\.category_id must be an integer, got bool"),
+        ([_seg(1, "0")], r"segments_info\[0\]\.category_id must be an integer, got str"),
+        ([_seg(1, 0, "0")], r"segments_info\[0\]\.iscrowd must be 0, 1 or a bool, got str"),
+        ([_seg(1, 0, 2)], r"segments_info\[0\]\.iscrowd must be 0, 1 or a bool"),
+    ],
+)
+def test_malformed_segments_info_names_the_field(segments, pattern):
+    gt = np.array([[1, 1]])
+    with pytest.raises(ValueError, match="img7 \\(GT\\): " + pattern):
+        image_stats(gt, segments, gt, [_seg(1, 0)], 2, where="img7")
+    assert segments_from_info([_seg(1, 0, True), _seg(2, 1, 0)], 2)[2].tolist() == [True, False]
+    assert segments_from_info([_seg(np.int64(3), np.int32(1))], None)[1].tolist() == [1]
 
 
 @pytest.mark.parametrize("offset", [0, 1 << 20])

@@ -185,6 +185,13 @@ def test_bad_parameters():
         super_bpd(torch.zeros(4, 4), s_o="5")
 
 
+@pytest.mark.parametrize("flag", ["reference_quirks", "return_intermediates"])
+@pytest.mark.parametrize("value", ["no", "False", 0, 1, None, np.bool_(True)])
+def test_flags_must_be_real_bools(flag, value):
+    with pytest.raises(TypeError, match=f"{flag} must be a bool .*got {type(value).__name__}"):
+        super_bpd(torch.zeros(4, 4), **{flag: value})
+
+
 def test_accepts_float64_and_requires_grad():
     angles = noisy_gt_angles(40, 40, 4, 0)
     expected = super_bpd(angles)
