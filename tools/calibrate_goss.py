@@ -40,6 +40,7 @@ from goss.engine.calibration import (  # noqa: E402
     IDENTIFICATION_GRIDS,
     MapCache,
     calibrate,
+    evaluate_settings,
     format_sweep,
     write_calibrated_config,
 )
@@ -67,6 +68,14 @@ def get_parser():
         choices=sorted(CLUSTERER_GRIDS),
         help="clusterers to calibrate (default: the config's MODEL.GOSS.UNKNOWN_CLUSTERING)",
     )
+    p.add_argument(
+        "--evaluate",
+        nargs="+",
+        default=[],
+        metavar="DATASET",
+        help="after calibrating, evaluate the config as given and every calibrated pair on these "
+        "splits (one forward pass each; results under OUTPUT/eval/<dataset>/<row>/)",
+    )
     p.add_argument("--max-cache-mb", type=int, default=4096, help="in-memory cache bound (MiB)")
     p.add_argument("--cache-dir", help="folder for cached maps beyond --max-cache-mb")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -86,11 +95,14 @@ def _check_args(args, cfg):
         raise SystemExit(f"config overrides must be KEY VALUE pairs, got {args.opts}")
 
 
-def cache_maps(cfg, dataset, cache, progress=True):
-    """Run the model over ``dataset`` once and cache its maps and GT."""
+def load_model(cfg):
     model = build_model(cfg)
     DetectionCheckpointer(model).load(cfg.MODEL.WEIGHTS)
-    model.eval()
+    return model.eval()
+
+
+def cache_maps(model, cfg, dataset, cache, progress=True):
+    """Run the model over ``dataset`` once and cache its maps and GT."""
     loader = build_detection_test_loader(cfg, dataset, mapper=GOSSDatasetMapper(cfg, False))
     with torch.no_grad():
         for inputs in tqdm(loader, desc=f"model on {dataset}", disable=not progress, mininterval=2):
@@ -118,6 +130,24 @@ def _write_sweep_csv(path, sweep):
             )
 
 
+def evaluate_rows(args, cfg, model, dataset, summary, out_dir):
+    """The config as given and each calibrated pair, evaluated on ``dataset`` from one pass."""
+    rows = {"as configured": {}}
+    rows.update({pair: best["settings"] for pair, best in summary["best"].items()})
+    cache = MapCache(args.max_cache_mb << 20, args.cache_dir)
+    results = {}
+    try:
+        cache_maps(model, cfg, dataset, cache, progress=not args.no_progress)
+        for row, settings in rows.items():
+            folder = os.path.join(out_dir, "eval", dataset, row.replace(" ", "_").replace("/", "_"))
+            evaluate_settings(cfg, cache, settings, dataset, folder, progress=not args.no_progress)
+            results[row] = os.path.abspath(os.path.join(folder, "gq_results.json"))
+            logger.info("evaluated %s on %s: %s", row, dataset, results[row])
+    finally:
+        cache.close()
+    return results
+
+
 def main(argv=None):
     args = get_parser().parse_args(argv)
     setup_logger(name="goss")
@@ -143,8 +173,9 @@ def main(argv=None):
     cache = MapCache(args.max_cache_mb << 20, args.cache_dir)
     summary = {"dataset": dataset, "config": args.config_file, "weights": cfg.MODEL.WEIGHTS}
     summary["configs"], summary["best"] = {}, {}
+    model = load_model(cfg)
     try:
-        cache_maps(cfg, dataset, cache, progress=not args.no_progress)
+        cache_maps(model, cfg, dataset, cache, progress=not args.no_progress)
         for ident in identifiers:
             for clu in clusterers:
                 best, sweep = calibrate(cfg, cache, ident, clu, progress=not args.no_progress)
@@ -169,6 +200,9 @@ def main(argv=None):
                 logger.info("wrote %s (GQ %.2f on %s)", path, best["GQ"], dataset)
     finally:
         cache.close()
+    summary["evaluation"] = {}
+    for name in args.evaluate:
+        summary["evaluation"][name] = evaluate_rows(args, cfg, model, name, summary, out_dir)
     tmp = os.path.join(out_dir, "calibration.json.tmp")
     with open(tmp, "w") as f:
         json.dump(summary, f, indent=1)

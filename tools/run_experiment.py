@@ -44,7 +44,11 @@ _CAMVID_CPU = [
     "SOLVER.CHECKPOINT_PERIOD", "500",
 ]  # fmt: skip
 _SHAPES_TINY = [
-    "SOLVER.MAX_ITER", "30",
+    "INPUT.MIN_SIZE_TRAIN", "(64,)",
+    "INPUT.MAX_SIZE_TRAIN", "64",
+    "INPUT.MIN_SIZE_TEST", "64",
+    "INPUT.MAX_SIZE_TEST", "64",
+    "SOLVER.MAX_ITER", "10",
     "SOLVER.CHECKPOINT_PERIOD", "1000",
     "SOLVER.IMS_PER_BATCH", "4",
     "DATALOADER.NUM_WORKERS", "0",
@@ -73,6 +77,8 @@ BENCHMARKS = {
         "calibration": "goss_shapes_val",
         "evaluation": {"val": ("goss_shapes_val", "goss_shapes/val")},
         "schedules": {"tiny": _SHAPES_TINY, "cpu": []},
+        # a small goss_shapes for the tiny schedule (the tests' end-to-end run)
+        "build_args": {"tiny": ["--num-train", "16", "--num-val", "6", "--image-size", "64"]},
     },
 }
 
@@ -149,7 +155,15 @@ def _build_command(args, bench):
         ]
         return [py, "datasets/prepare_camvid_goss.py", "--camvid-root", args.camvid_root,
                 "--splits", *splits, "--output", args.datasets, "--no-progress"]  # fmt: skip
-    return [py, "datasets/prepare_goss_shapes.py", "--output", args.datasets, "--no-progress"]
+    extra = bench.get("build_args", {}).get(args.schedule, [])
+    return [
+        py,
+        "datasets/prepare_goss_shapes.py",
+        "--output",
+        args.datasets,
+        "--no-progress",
+        *extra,
+    ]
 
 
 def _built_evaluation_splits(args, bench):
@@ -205,12 +219,14 @@ def run_experiment(args):
         if stop(f"train_{model}"):
             return 0
 
-    calibrated = {}
+    splits = _built_evaluation_splits(args, bench)
+    calibrated, rows = {}, []
     for model, cfg in bench["models"].items():
         calib_dir = os.path.join(out, "calibration", model)
         cmd = [py, "tools/calibrate_goss.py", "--config-file", cfg,
                "--dataset", bench["calibration"], "--output", calib_dir,
-               "--identifiers", *IDENTIFIERS, "--clusterers", *CLUSTERERS, "--no-progress",
+               "--identifiers", *IDENTIFIERS, "--clusterers", *CLUSTERERS,
+               "--evaluate", *splits.values(), "--no-progress",
                *schedule, "MODEL.WEIGHTS", weights[model]]  # fmt: skip
 
         def calibrate(cmd=cmd, calib_dir=calib_dir, model=model):
@@ -221,51 +237,50 @@ def run_experiment(args):
         calibrated[model] = stages.run(f"calibrate_{model}", {"cmd": cmd}, calibrate)
         if stop(f"calibrate_{model}"):
             return 0
-
-    splits = _built_evaluation_splits(args, bench)
-    rows = []
-    for model, cfg in bench["models"].items():
-        variants = [("as configured", None, cfg)]
-        for ident in IDENTIFIERS:
-            for clu in CLUSTERERS:
-                variants.append(
-                    (f"{ident}/{clu}", (ident, clu), calibrated[model]["configs"][f"{ident}/{clu}"])
-                )
+        # the user's command for the model as configured, beside the same row from the cache
+        eval_dir = os.path.join(out, "eval_only", model)
+        dataset = bench["calibration"]
+        cmd = [py, "tools/train_net.py", "--config-file", cfg, "--eval-only", *schedule,
+               "MODEL.WEIGHTS", weights[model], "DATASETS.TEST", f"('{dataset}',)",
+               "OUTPUT_DIR", eval_dir]  # fmt: skip
+        eval_json = os.path.join(eval_dir, "inference", dataset, "gq_results.json")
+        stages.run(
+            f"eval_only_{model}",
+            {"cmd": cmd},
+            lambda cmd=cmd, model=model: _run(cmd, os.path.join(logs, f"eval_{model}.log"), env)
+            or {"results": eval_json},
+        )
         for split, dataset in splits.items():
-            for label, key, row_cfg in variants:
-                eval_dir = os.path.join(
-                    out, "eval", model, split, label.replace(" ", "_").replace("/", "-")
-                )
-                cmd = [py, "tools/train_net.py", "--config-file", row_cfg, "--eval-only",
-                       *schedule, "MODEL.WEIGHTS", weights[model], "DATASETS.TEST", f"('{dataset}',)",
-                       "OUTPUT_DIR", eval_dir]  # fmt: skip
-                result_path = os.path.join(eval_dir, "inference", dataset, "gq_results.json")
-
-                def evaluate(cmd=cmd, result_path=result_path, model=model):
-                    _run(cmd, os.path.join(logs, f"eval_{model}.log"), env)
-                    return {"results": result_path}
-
-                name = f"eval_{model}_{split}_{label.replace(' ', '_').replace('/', '-')}"
-                res = stages.run(name, {"cmd": cmd}, evaluate)
+            for row, path in calibrated[model]["evaluation"][dataset].items():
                 rows.append(
                     {
                         "model": model,
                         "split": split,
                         "dataset": dataset,
-                        "row": label,
-                        "identifier": key[0] if key else None,
-                        "clusterer": key[1] if key else None,
-                        "config": os.path.relpath(row_cfg, ROOT) if key is None else row_cfg,
-                        "results": res["results"],
+                        "row": row,
+                        "results": path,
+                        "settings": calibrated[model]["best"].get(row, {}).get("settings", {}),
                     }
                 )
+        rows.append(
+            {
+                "model": model,
+                "split": "val",
+                "dataset": bench["calibration"],
+                "row": "as configured (train_net.py --eval-only)",
+                "results": eval_json,
+                "settings": {},
+            }
+        )
     results = args.results
     if results is None:
         results = os.path.join(ROOT, "projects", "GOSS", "results", args.benchmark)
     command = "python tools/run_experiment.py " + " ".join(sys.argv[1:])
     from goss.engine.experiment_report import write_report
 
-    write_report(results, rows, calibrated, command=command, schedule=schedule)
+    write_report(
+        results, rows, command=command, schedule=schedule, calibration=bench["calibration"]
+    )
     logger.info("wrote %s.md and %s.json", results, results)
     return 0
 

@@ -1,0 +1,168 @@
+"""The results file of ``tools/run_experiment.py``: Markdown tables and the JSON beside them."""
+
+import json
+import os
+
+from tabulate import tabulate
+
+from ..evaluation.diagnostics import DIAGNOSTIC_ROWS, SIZE_BUCKETS
+from ..evaluation.report import json_safe
+
+__all__ = ["write_report"]
+
+# metrics copied into the JSON, per row
+_KEYS = (
+    "GQ", "GQ_kn", "GQ_uk", "SQ_uk", "RQ_uk", "TP_uk", "FP_uk", "FN_uk", "mIoU", "GQ_clu",
+    "AUROC", "FPR95", "GQ_CI95", "GQ_uk_CI95", "num_images", "field_angle_error",
+    "field_angle_error_uk", "GQ_clu_gt_field",
+    *(f"{m}_uk_{r}" for r in DIAGNOSTIC_ROWS for m in ("GQ", "SQ", "RQ", "TP", "FP", "FN")),
+    *(f"{m}_uk_{b}" for b, _, _ in SIZE_BUCKETS for m in ("GQ", "recall", "num")),
+)  # fmt: skip
+
+
+def _f(value, digits=1):
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def _ci(res, key):
+    ci = res.get(f"{key}_CI95")
+    text = _f(res.get(key))
+    return f"{text} [{ci[0]:.1f}, {ci[1]:.1f}]" if ci else text
+
+
+def _settings(settings):
+    skip = ("IDENTIFIER", "UNKNOWN_CLUSTERING")
+    short = {k.split(".")[-1]: v for k, v in settings.items() if k.split(".")[-1] not in skip}
+    return ", ".join(f"{k}={v}" for k, v in short.items())
+
+
+def _main_table(rows):
+    body = []
+    for r in rows:
+        m = r["metrics"]
+        body.append(
+            [
+                r["model"],
+                r["row"],
+                _ci(m, "GQ"),
+                _f(m.get("GQ_kn")),
+                _ci(m, "GQ_uk"),
+                _f(m.get("SQ_uk")),
+                _f(m.get("RQ_uk")),
+                f"{m.get('TP_uk')} / {m.get('FP_uk')} / {m.get('FN_uk')}",
+                _f(m.get("GQ_clu")),
+                _f(m.get("AUROC")),
+                _settings(r["settings"]),
+            ]
+        )
+    headers = ["model", "identification / clustering", "GQ [95% CI]", "GQ_kn", "GQ_uk [95% CI]",
+               "SQ_uk", "RQ_uk", "unknown TP / FP / FN", "GQ_clu", "AUROC", "calibrated settings"]  # fmt: skip
+    return tabulate(body, headers=headers, tablefmt="pipe")
+
+
+def _diagnostic_table(rows):
+    body = []
+    for r in rows:
+        m = r["metrics"]
+        for name in DIAGNOSTIC_ROWS:
+            if f"GQ_uk_{name}" in m:
+                body.append(
+                    [
+                        r["model"],
+                        r["row"],
+                        name,
+                        _f(m[f"GQ_uk_{name}"]),
+                        _f(m[f"SQ_uk_{name}"]),
+                        _f(m[f"RQ_uk_{name}"]),
+                        f"{m[f'TP_uk_{name}']} / {m[f'FP_uk_{name}']} / {m[f'FN_uk_{name}']}",
+                    ]
+                )
+    headers = [
+        "model",
+        "row",
+        "unknown pixels x grouping",
+        "GQ_uk",
+        "SQ_uk",
+        "RQ_uk",
+        "TP / FP / FN",
+    ]
+    return tabulate(body, headers=headers, tablefmt="pipe")
+
+
+def _size_field_table(rows):
+    body = []
+    for r in rows:
+        m = r["metrics"]
+        sizes = [
+            f"{_f(m.get(f'GQ_uk_{b}'))} / {_f(m.get(f'recall_uk_{b}'))} ({m.get(f'num_uk_{b}')})"
+            for b, _, _ in SIZE_BUCKETS
+        ]
+        field = [_f(m.get(k)) for k in ("field_angle_error", "field_angle_error_uk")]
+        body.append([r["model"], r["row"], *sizes, *field, _f(m.get("GQ_clu_gt_field"))])
+    headers = ["model", "row", *(f"{b}: GQ_uk / recall (GT segs)" for b, _, _ in SIZE_BUCKETS),
+               "field angle error (deg)", "on unknown px", "GQ_clu, Super-BPD on GT field"]  # fmt: skip
+    return tabulate(body, headers=headers, tablefmt="pipe")
+
+
+def write_report(stem, rows, command, schedule, calibration):
+    """
+    Write ``<stem>.md`` and ``<stem>.json`` from the experiment's evaluated rows.
+
+    Args:
+        stem (str): path without extension.
+        rows (list[dict]): ``model``, ``split``, ``dataset``, ``row``, ``results`` (a
+            ``gq_results.json``), ``settings`` (the calibrated settings, {} as configured).
+        command (str): the command that produced the rows.
+        schedule (list[str]): the training schedule's config overrides.
+        calibration (str): the split the settings were calibrated on.
+    """
+    for r in rows:
+        with open(r["results"]) as f:
+            res = json.load(f)
+        r["metrics"] = {k: res[k] for k in _KEYS if k in res}
+    splits = list(dict.fromkeys(r["split"] for r in rows))
+    lines = [
+        "# CamVid-GOSS results" if "camvid" in calibration else f"# Results ({calibration})",
+        "",
+        f"Produced by `{command}` (training overrides: `{' '.join(schedule) or 'none'}`).",
+        f"Post-processing settings were calibrated by GQ on `{calibration}` "
+        "(`tools/calibrate_goss.py`); rows on that split are therefore optimistic. "
+        "GQ values are percent; CIs are bootstrap 95% intervals over images.",
+        "",
+    ]
+    for split in splits:
+        sub = [r for r in rows if r["split"] == split]
+        lines += [
+            f"## {split} (`{sub[0]['dataset']}`, {sub[0]['metrics'].get('num_images')} images)",
+            "",
+        ]
+        lines += [_main_table(sub), ""]
+        lines += [
+            "Diagnostics: unknown quality with the GT unknown mask (oracle identification) or the "
+            "model's mask, grouped by the model's clusters, connected components, or one segment:",
+            "",
+            _diagnostic_table([r for r in sub if r["row"] != "as configured"]),
+            "",
+            "By GT unknown segment size (small < 32^2, large >= 96^2 px), and the clustering branch:",
+            "",
+            _size_field_table(sub),
+            "",
+        ]
+    os.makedirs(os.path.dirname(os.path.abspath(stem)), exist_ok=True)
+    payload = {
+        "command": command,
+        "schedule": schedule,
+        "calibration": calibration,
+        "rows": [
+            {k: r[k] for k in ("model", "split", "dataset", "row", "settings", "metrics")}
+            for r in rows
+        ],
+    }
+    for path, text in (
+        (f"{stem}.md", "\n".join(lines)),
+        (f"{stem}.json", json.dumps(json_safe(payload), indent=1)),
+    ):
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(text + "\n")
+        os.replace(tmp, path)

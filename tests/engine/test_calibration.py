@@ -1,0 +1,147 @@
+"""Calibration of post-processing settings on cached maps (goss/engine/calibration.py)."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from detectron2.data import MetadataCatalog
+
+from goss.config import get_goss_cfg
+from goss.engine.calibration import (
+    MapCache,
+    calibrate,
+    evaluate_settings,
+    write_calibrated_config,
+)
+from goss.evaluation import GQAccumulator
+from tests.common import CONFIGS, small_goss_cfg
+
+N = 2
+
+
+def _logit(p):
+    """Two-class logits whose softmax has maximum ``p`` on class 0."""
+    return math.log(p / (1 - p))
+
+
+def _synthetic_cache(num=3, cache_dir=None, max_bytes=1 << 30):
+    """
+    Images whose known pixels (class 0 left, class 1 right) have MSP 0.8 and whose unknown
+    square has MSP 0.72: every threshold in (0.72, 0.8] identifies it exactly.
+    """
+    cache = MapCache(max_bytes, cache_dir)
+    for k in range(num):
+        h, w = 24, 32
+        gt = np.ones((h, w), np.int64)
+        gt[:, w // 2 :] = 2
+        gt[6 + k : 14 + k, 10:20] = 3
+        segs = [
+            {"id": 1, "category_id": 0},
+            {"id": 2, "category_id": 1},
+            {"id": 3, "category_id": N},
+        ]
+        logits = torch.zeros(N, h, w)
+        logits[0][torch.from_numpy(gt == 1)] = _logit(0.8)
+        logits[1][torch.from_numpy(gt == 2)] = _logit(0.8)
+        logits[0][torch.from_numpy(gt == 3)] = _logit(0.72)
+        field = torch.zeros(2, h, w)
+        field[0] = 1.0
+        cache.add(logits, field, (h, w), gt, {"image_id": k, "segments_info": segs})
+    return cache
+
+
+def _cfg():
+    cfg = small_goss_cfg(num_known=N, train_mode="n", identifier="msp", contrastive=False)
+    cfg.MODEL.GOSS.MSP_THRESHOLD = 0.5
+    return cfg
+
+
+def test_recovers_the_known_best_threshold():
+    best, sweep = calibrate(_cfg(), _synthetic_cache(), "msp", "connected_components", False)
+    # the first threshold of the grid inside (0.72, 0.8]
+    assert best["settings"]["MODEL.GOSS.MSP_THRESHOLD"] == 0.75
+    assert best["GQ"] == pytest.approx(100.0)
+    thresholds = {
+        r["settings"]["MODEL.GOSS.MSP_THRESHOLD"]: r["GQ"]
+        for r in sweep
+        if r["stage"] == "identification"
+    }
+    assert thresholds[0.8] == pytest.approx(100.0)  # also exact: ties keep the first
+    assert thresholds[0.7] < 100.0 and thresholds[0.85] < 100.0
+
+
+def test_a_sweep_row_equals_a_direct_evaluation():
+    cache = _synthetic_cache()
+    _, sweep = calibrate(_cfg(), cache, "msp", "none", False)
+    row = next(r for r in sweep if r["settings"]["MODEL.GOSS.MSP_THRESHOLD"] == 0.5)
+    # threshold 0.5: nothing unknown, every known class found
+    acc = GQAccumulator(N)
+    for _, _, gt, record in cache:
+        segs = [s for s in record["segments_info"] if s["category_id"] < N]
+        pred = np.where(gt == 3, 1, gt)  # the unknown square becomes class 0
+        acc.add_image(record["image_id"], gt, record["segments_info"], pred, segs)
+    expected = acc.summarize(bootstrap_samples=0)[0]
+    assert row["GQ"] == pytest.approx(expected["GQ"])
+    assert row["GQ_uk"] == 0.0
+
+
+def test_cache_spills_to_disk_and_cleans_up(tmp_path):
+    in_memory = list(_synthetic_cache())
+    cache = _synthetic_cache(cache_dir=str(tmp_path), max_bytes=1)
+    assert cache.nbytes == 0 and len(list(tmp_path.iterdir())) == 1
+    for (a_lg, a_fd, a_gt, a_rec), (b_lg, b_fd, b_gt, b_rec) in zip(in_memory, cache):
+        assert torch.equal(a_lg, b_lg) and torch.equal(a_fd, b_fd)
+        assert np.array_equal(a_gt, b_gt) and a_rec == b_rec
+    cache.close()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cache_over_its_bound_without_a_folder_is_an_error():
+    with pytest.raises(MemoryError, match="--max-cache-mb"):
+        _synthetic_cache(max_bytes=1)
+
+
+def test_unknown_identifier_or_clusterer_is_an_error():
+    with pytest.raises(ValueError, match="identifier 'nope'"):
+        calibrate(_cfg(), _synthetic_cache(1), "nope", "none", False)
+    with pytest.raises(ValueError, match="clusterer 'nope'"):
+        calibrate(_cfg(), _synthetic_cache(1), "msp", "nope", False)
+
+
+def test_calibrated_config_loads_with_its_base(tmp_path):
+    base = CONFIGS / "goss_shapes" / "n_mobilenet_v2.yaml"
+    cfg = get_goss_cfg(str(base), ["MODEL.GOSS.MSP_THRESHOLD", "0.85", "INPUT.MIN_SIZE_TEST", "64"])
+    path = tmp_path / "sub" / "msp_none.yaml"
+    path.parent.mkdir()
+    keys = ["MODEL.GOSS.MSP_THRESHOLD", "INPUT.MIN_SIZE_TEST", "MODEL.BPD_HEAD.POSTPROCESS.THETA_A"]
+    write_calibrated_config(str(path), str(base), cfg, keys, "calibrated\non a test")
+    text = path.read_text()
+    assert text.startswith("# calibrated\n# on a test\n")
+    loaded = get_goss_cfg(str(path))
+    assert loaded.MODEL.GOSS.MSP_THRESHOLD == 0.85
+    assert loaded.INPUT.MIN_SIZE_TEST == 64
+    # everything else comes from the base config
+    assert (
+        loaded.MODEL.GOSS.NUM_KNOWN_CLASSES == get_goss_cfg(str(base)).MODEL.GOSS.NUM_KNOWN_CLASSES
+    )
+
+
+def test_evaluate_settings_writes_every_metric(tmp_path):
+    name = "goss_calibration_test"
+    if name not in MetadataCatalog.list():
+        MetadataCatalog.get(name).set(stuff_classes=["a", "b", "unknown"], label_divisor=1000)
+    from PIL import Image
+
+    from goss.utils.panoptic_export import id2rgb
+
+    cache = MapCache(1 << 30)
+    for k, (lg, fd, gt, record) in enumerate(_synthetic_cache()):
+        png = tmp_path / f"{k}.png"
+        Image.fromarray(id2rgb(gt)).save(png)
+        cache.add(lg, fd, gt.shape, gt, dict(record, pan_seg_file_name=str(png), file_name=f"{k}"))
+    settings = {"MODEL.GOSS.MSP_THRESHOLD": 0.75, "MODEL.GOSS.UNKNOWN_CLUSTERING": "none"}
+    res = evaluate_settings(_cfg(), cache, settings, name, str(tmp_path / "eval"), False)
+    assert res["GQ"] == pytest.approx(100.0)
+    assert "GQ_uk_oracle_id_one_segment" in res and "AUROC" in res
+    assert (tmp_path / "eval" / "gq_results.json").is_file()
