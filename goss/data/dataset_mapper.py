@@ -7,21 +7,14 @@ import numpy as np
 import torch
 
 from detectron2.config import configurable
-from detectron2.data import detection_utils as utils
 from detectron2.data import transforms as T
 
+from .image_io import read_image
 from .target_generator import GOSSTargetGenerator
 
 __all__ = ["GOSSDatasetMapper"]
 
 logger = logging.getLogger(__name__)
-
-
-def _read_image(path, fmt):
-    try:
-        return utils.read_image(path, format=fmt)
-    except Exception as e:  # PIL raises several types for unreadable files
-        raise ValueError(f"cannot read image {path}: {e}") from e
 
 
 class GOSSDatasetMapper:
@@ -113,13 +106,13 @@ class GOSSDatasetMapper:
             in training ``sem_seg``, ``sem_seg_weights``, ``bpd_field``, ``bpd_weights``).
         """
         dataset_dict = copy.deepcopy(dataset_dict)
-        image = _read_image(dataset_dict["file_name"], self.image_format)
+        image = read_image(dataset_dict["file_name"], self.image_format)
         sem_seg = None
         if self.is_train:
             path = dataset_dict.get("sem_seg_file_name")
             if path is None:
                 raise ValueError(f"{dataset_dict['file_name']}: no sem_seg_file_name to train on")
-            sem_seg = _read_image(path, None)
+            sem_seg = read_image(path, None)
             if sem_seg.ndim != 2:
                 raise ValueError(f"{path}: a semantic label PNG must be single-channel")
             sem_seg = sem_seg.astype(np.uint8)  # uint8 keeps Detectron2's PIL resize path
