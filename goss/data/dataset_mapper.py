@@ -97,6 +97,20 @@ class GOSSDatasetMapper:
         areas = np.bincount(sem_seg[sem_seg != self.ignore_label].ravel().astype(np.int64))
         return [c for c, a in enumerate(areas) if 0 < a < self.small_segment_area]
 
+    def apply_augmentations(self, image, sem_seg=None):
+        """
+        Args:
+            image (ndarray): ``[H, W, 3]`` uint8 in ``image_format``.
+            sem_seg (ndarray or None): ``[H, W]`` uint8 labels, transformed with the image.
+        Returns:
+            (Tensor, ndarray or None): the model's ``image`` (``[3, H', W']`` uint8) and the
+            transformed ``sem_seg``.
+        """
+        aug_input = T.AugInput(image, sem_seg=sem_seg)
+        self.augmentations(aug_input)
+        image = torch.as_tensor(np.ascontiguousarray(aug_input.image.transpose(2, 0, 1)))
+        return image, aug_input.sem_seg
+
     def __call__(self, dataset_dict):
         """
         Args:
@@ -121,12 +135,9 @@ class GOSSDatasetMapper:
                     f"{path}: label size {sem_seg.shape} != image size {image.shape[:2]} "
                     f"of {dataset_dict['file_name']}"
                 )
-        aug_input = T.AugInput(image, sem_seg=sem_seg)
-        self.augmentations(aug_input)
-        image = aug_input.image
-        dataset_dict["image"] = torch.as_tensor(np.ascontiguousarray(image.transpose(2, 0, 1)))
+        dataset_dict["image"], aug_sem_seg = self.apply_augmentations(image, sem_seg)
         if self.is_train:
             small = self._small_classes(sem_seg)
-            dataset_dict.update(self.target_generator(aug_input.sem_seg, small))
+            dataset_dict.update(self.target_generator(aug_sem_seg, small))
             dataset_dict.pop("segments_info", None)
         return dataset_dict
