@@ -14,7 +14,11 @@ import goss  # noqa: E402,F401
 
 @pytest.fixture
 def goss_log(caplog):
-    """``caplog`` for the "goss" loggers, which Detectron2's ``setup_logger`` stops propagating."""
+    """
+    ``caplog`` for the INFO and higher records of the "goss" loggers, which Detectron2's
+    ``setup_logger`` stops propagating.
+    """
+    caplog.set_level(logging.INFO, logger="goss")
     logger = logging.getLogger("goss")
     logger.addHandler(caplog.handler)
     yield caplog
