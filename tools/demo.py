@@ -22,10 +22,11 @@ no input is ever overwritten and no two inputs share an output; other files of t
 earlier run's outputs) are replaced. Every file is written to a temporary file beside it and then
 renamed, so none is ever left half-written.
 
-Errors: an input that cannot be read (missing, corrupt or truncated) or run (e.g. an extreme
-aspect ratio) is reported on one line naming the file, and the other inputs still run; a summary
-ends the run. Exit status: 0 when every input was written, 1 when some failed, 2 when nothing ran
-(bad arguments, an untrained model, a config that does not match the dataset).
+Errors: an input that cannot be read (corrupt, truncated) or run (e.g. an extreme aspect ratio)
+is reported on one line naming the file, and the other inputs still run; a summary ends the run.
+Exit status: 0 when every input was written, 1 when some failed, 2 when nothing ran (bad
+arguments, an ``--input`` that matches no file, an untrained model, a config that does not match
+the dataset), with the reason on one line of stderr.
 """
 
 import argparse

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -208,3 +209,22 @@ def test_cli_refusal_is_one_line_with_status_2(demo_setup, tmp_path):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines()[-1].startswith("demo.py: error: MODEL.WEIGHTS is empty")
+
+
+def test_video(demo_setup, tmp_path, goss_log):
+    tmp, cfg_path, records = demo_setup
+    video = tmp_path / "clip.mp4"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 5, (96, 48))
+    for r in records:
+        writer.write(cv2.imread(r["file_name"]))
+    writer.release()
+    demo = load_tool("demo")
+    args = ["--config-file", str(cfg_path), "--video-input", str(video), "--output", str(tmp_path)]
+    assert demo.main(args) == 0
+    drawn = cv2.VideoCapture(str(tmp_path / "clip_goss.mp4"))
+    assert int(drawn.get(cv2.CAP_PROP_FRAME_COUNT)) == 2
+    drawn.release()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "clip_goss.mp4"]
+    args[3] = str(tmp_path / "nothing.mp4")
+    assert demo.main(args) == 1
+    assert "nothing.mp4: cannot open the video" in goss_log.text
