@@ -3,6 +3,7 @@
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 
@@ -17,8 +18,8 @@ from detectron2.modeling import build_model
 from goss.config import get_goss_cfg
 from goss.engine.errors import ToolError
 from goss.utils import goss_to_coco_panoptic
-from tests.common import REPO, small_goss_cfg, load_tool, write_tiny_goss_dataset
-from tests.data.test_image_io import write_broken_pngs
+from tests.common import REPO, load_tool, small_goss_cfg, write_broken_pngs
+from tests.common import write_tiny_goss_dataset
 
 DATASET = "goss_test_tiny_demo"
 
@@ -97,7 +98,7 @@ def test_demo_predictions_equal_eval_only(demo_setup, tmp_path):
 def test_output_folder_holding_the_inputs_keeps_them(demo_setup, tmp_path):
     tmp, cfg_path, records = demo_setup
     for r in records:
-        (tmp_path / r["file_name"].rsplit("/", 1)[1]).write_bytes(open(r["file_name"], "rb").read())
+        shutil.copy(r["file_name"], tmp_path)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     assert _run(cfg_path, [str(tmp_path)], tmp_path) == 0
     for name, data in before.items():
@@ -114,7 +115,7 @@ def test_inputs_with_the_same_stem_get_their_own_outputs(demo_setup, tmp_path):
     for folder, r in zip(("a", "b"), records):
         (tmp_path / folder).mkdir()
         inputs.append(tmp_path / folder / "x.png")
-        inputs[-1].write_bytes(open(r["file_name"], "rb").read())
+        shutil.copy(r["file_name"], inputs[-1])
     out = tmp_path / "out"
     assert _run(cfg_path, [str(p) for p in inputs], out) == 0
     first, second = (out / "x_panoptic.png").read_bytes(), (out / "x-2_panoptic.png").read_bytes()
