@@ -143,3 +143,38 @@ def write_tiny_goss_dataset(root, name, num_images=2, size=(64, 64), num_known=3
             num_known_classes=num_known,
         )
     return records
+
+
+def _png_chunk(kind, data):
+    """A PNG chunk of type ``kind`` holding ``data``, with its checksum."""
+    import struct
+    import zlib
+
+    crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+
+def write_broken_pngs(folder):
+    """
+    A valid PNG and three broken ones with its valid signature and header: ``truncated.png`` (cut
+    in the pixel data), ``zeroed.png`` (pixel data overwritten with zeros, checksums not updated)
+    and ``garbage.png`` (pixel data that is no zlib stream, with correct checksums).
+
+    Returns:
+        dict[str, Path]: ``ok``, ``truncated``, ``zeroed``, ``garbage``.
+    """
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.RandomState(0)
+    paths = {k: folder / f"{k}.png" for k in ("ok", "truncated", "zeroed", "garbage")}
+    Image.fromarray(rng.randint(0, 255, (32, 48, 3), dtype=np.uint8)).save(paths["ok"])
+    data = paths["ok"].read_bytes()
+    paths["truncated"].write_bytes(data[: len(data) // 2])
+    zeroed = bytearray(data)
+    zeroed[120:-20] = bytes(len(zeroed) - 140)
+    paths["zeroed"].write_bytes(bytes(zeroed))
+    header = data[:33]  # signature + IHDR
+    garbage = _png_chunk(b"IDAT", b"\x78\x9c" + bytes(100)) + _png_chunk(b"IEND", b"")
+    paths["garbage"].write_bytes(header + garbage)
+    return paths

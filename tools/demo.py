@@ -5,16 +5,38 @@ Run a GOSS model on images or a video and draw the results.
     python tools/demo.py --config-file CFG --input img1.jpg dir/ "imgs/*.png" --output out/ \
         --opts MODEL.WEIGHTS model_final.pth
 
-For every image it writes ``<name>.png`` (known classes coloured and named, each unknown cluster
-outlined and numbered) and, for annotation tools, ``<name>_panoptic.png`` + ``<name>_panoptic.json``
-(COCO panoptic format; category ids are train ids, ``N`` = unknown).
+The model sees each image as ``tools/train_net.py --eval-only`` shows it (``INPUT.FORMAT``
+channel order, the test mapper's resizing); ``MODEL.WEIGHTS`` must be a trained GOSS model
+(``--allow-untrained`` runs random heads anyway).
+
+For every image it writes into ``--output`` ``<name>.png`` (known classes coloured and named,
+each unknown cluster outlined and numbered) and, for annotation tools, ``<name>_panoptic.png`` +
+``<name>_panoptic.json`` (COCO panoptic format; category ids are train ids, ``N`` = unknown); for
+a video, ``<name>_goss.mp4``.
+
+Output names: ``<name>`` is the input's file stem. Inputs run in the order given (a folder's
+images and a glob's matches sorted by name; a file given twice runs once). When a stem's outputs
+would take the path of an input, or of an earlier input's outputs (two inputs with the same stem),
+the first free ``<stem>-2``, ``<stem>-3``, ... is used instead. The names are thus deterministic,
+no input is ever overwritten and no two inputs share an output; other files of those names (an
+earlier run's outputs) are replaced. Every file is written to a temporary file beside it and then
+renamed, so none is ever left half-written.
+
+Errors: an input that cannot be read (corrupt, truncated) or run (e.g. an extreme aspect ratio)
+is reported on one line naming the file, and the other inputs still run; a summary ends the run.
+Exit status: 0 when every input was written, 1 when some failed, 2 when nothing ran (bad
+arguments, an ``--input`` that matches no file, an untrained model, a config that does not match
+the dataset), with the reason on one line of stderr.
 """
 
 import argparse
 import glob
+import io
+import itertools
 import json
 import logging
 import os
+import sys
 
 import cv2
 import numpy as np
@@ -22,23 +44,43 @@ from PIL import Image
 
 import goss  # noqa: F401  (applies the Detectron2 shims, registers GOSS)
 from detectron2.data import MetadataCatalog
-from detectron2.data.detection_utils import read_image
-from detectron2.engine import DefaultPredictor
 from detectron2.utils.logger import setup_logger
 from goss.config import get_goss_cfg
+from goss.data.image_io import read_image
+from goss.engine.checks import check_num_known_classes
+from goss.engine.errors import ToolError
+from goss.engine.predictor import GOSSPredictor
 from goss.utils import GOSSVisualizer, goss_to_coco_panoptic
 
+# Small images are drawn larger so that labels stay readable, within this size.
 _MIN_DRAWING_SIZE = 480
+_MAX_DRAWING_SIZE = 4096
 _IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+# The outputs of an input named <name>: the drawing, then the COCO panoptic PNG and JSON.
+IMAGE_OUTPUTS = ("{}.png", "{}_panoptic.png", "{}_panoptic.json")
+VIDEO_OUTPUTS = ("{}_goss.mp4",)
 logger = logging.getLogger("goss.demo")
 
 
 def get_parser():
-    parser = argparse.ArgumentParser(description="GOSS demo")
+    parser = argparse.ArgumentParser(
+        description="GOSS demo",
+        epilog="Exit status: 0 every input written, 1 some inputs failed, 2 nothing ran.",
+    )
     parser.add_argument("--config-file", required=True, metavar="FILE", help="path to config file")
     parser.add_argument("--input", nargs="+", help="images, folders or glob patterns")
     parser.add_argument("--video-input", help="a video file")
-    parser.add_argument("--output", required=True, help="output folder")
+    parser.add_argument(
+        "--output",
+        required=True,
+        help="output folder (may hold the inputs: outputs never take an input's name)",
+    )
+    parser.add_argument(
+        "--allow-untrained",
+        action="store_true",
+        help="run even if MODEL.WEIGHTS is empty, a backbone initialisation (ImageNet) or lacks "
+        "the GOSS heads: the predictions are then those of random heads",
+    )
     parser.add_argument(
         "--opts", default=[], nargs=argparse.REMAINDER, help="config overrides as KEY VALUE pairs"
     )
@@ -46,7 +88,7 @@ def get_parser():
 
 
 def expand_inputs(patterns):
-    """Files, folders (their images, sorted) and glob patterns -> list of image paths."""
+    """Files, folders (their images, sorted) and glob patterns -> image paths, each once."""
     paths = []
     for p in patterns:
         if os.path.isdir(p):
@@ -60,15 +102,84 @@ def expand_inputs(patterns):
             if not matches:
                 raise FileNotFoundError(f"--input {p}: no such file, folder or matching glob")
             paths += matches
-    return paths
+    seen = set()
+    unique = []
+    for p in paths:
+        if os.path.realpath(p) not in seen:
+            seen.add(os.path.realpath(p))
+            unique.append(p)
+    return unique
+
+
+def plan_outputs(inputs, out_dir):
+    """
+    Unique output paths (see the module docstring).
+
+    Args:
+        inputs (list[tuple[str, tuple[str]]]): each input path with its output patterns, such as
+            :data:`IMAGE_OUTPUTS`.
+        out_dir (str): the output folder.
+    Returns:
+        list[list[str]]: each input's output paths.
+    """
+    protected = {os.path.realpath(path) for path, _ in inputs}
+    taken = set()
+    plans = []
+    for path, patterns in inputs:
+        stem = os.path.splitext(os.path.basename(path))[0]
+        for k in itertools.count(1):
+            name = stem if k == 1 else f"{stem}-{k}"
+            outs = [os.path.join(out_dir, p.format(name)) for p in patterns]
+            real = {os.path.realpath(o) for o in outs}
+            if not real & (protected | taken):
+                break
+        taken |= real
+        plans.append(outs)
+    return plans
+
+
+def _temp_path(path, suffix=".tmp"):
+    """A new hidden temporary file beside ``path``, created with the umask's permissions."""
+    folder, base = os.path.split(path)
+    for k in itertools.count():
+        tmp = os.path.join(folder, f".{base}.{os.getpid()}.{k}{suffix}")
+        try:
+            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+            return tmp
+        except FileExistsError:
+            continue
+
+
+def _remove_quietly(path):
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+
+
+def write_atomic(path, data):
+    """Write ``data`` (bytes) to ``path`` through a temporary file and a rename."""
+    tmp = _temp_path(path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    finally:
+        _remove_quietly(tmp)
+
+
+def _png_bytes(array):
+    buf = io.BytesIO()
+    Image.fromarray(array).save(buf, format="PNG")
+    return buf.getvalue()
 
 
 class GOSSDemo:
-    """Runs the predictor on BGR/RGB images and draws the GOSS output."""
+    """Runs the predictor on images in ``cfg.INPUT.FORMAT`` and draws the GOSS output."""
 
-    def __init__(self, cfg):
+    def __init__(self, cfg, allow_untrained=False):
         self.cfg = cfg
-        self.predictor = DefaultPredictor(cfg)
+        self.predictor = GOSSPredictor(cfg, allow_untrained=allow_untrained)
         name = cfg.DATASETS.TEST[0] if len(cfg.DATASETS.TEST) else "__unused"
         self.metadata = MetadataCatalog.get(name)
         self.num_known = cfg.MODEL.GOSS.NUM_KNOWN_CLASSES
@@ -79,85 +190,150 @@ class GOSSDemo:
         Args:
             image (ndarray): ``[H, W, 3]`` uint8 in ``cfg.INPUT.FORMAT`` order.
         Returns:
-            (ndarray, ndarray): the GOSS ids ``[H, W]`` and the drawing ``[H, W, 3]`` RGB.
+            (ndarray, ndarray): the GOSS ids ``[H, W]`` and the drawing ``[H', W', 3]`` RGB.
         """
         outputs = self.predictor(image)
         panoptic = outputs["panoptic_seg"][0].cpu().numpy()
         rgb = image[:, :, ::-1] if self.cfg.INPUT.FORMAT == "BGR" else image
-        # Draw small images larger so that labels stay readable.
-        scale = max(1.0, _MIN_DRAWING_SIZE / min(rgb.shape[:2]))
+        h, w = rgb.shape[:2]
+        scale = max(1.0, min(_MIN_DRAWING_SIZE / min(h, w), _MAX_DRAWING_SIZE / max(h, w)))
         vis = GOSSVisualizer(rgb, self.metadata, scale=scale)
         vis = vis.draw_goss(panoptic, self.num_known, self.label_divisor)
         return panoptic, vis.get_image()
 
-    def save(self, path, panoptic, drawing, out_dir):
-        """Write the drawing and the COCO-panoptic PNG + JSON; return the ``segments_info``."""
-        stem = os.path.splitext(os.path.basename(path))[0]
-        Image.fromarray(drawing).save(os.path.join(out_dir, f"{stem}.png"))
+    def encode(self, path, panoptic, drawing, outs):
+        """
+        The contents of the outputs ``outs`` (paths as in :data:`IMAGE_OUTPUTS`) of the input
+        ``path``.
+
+        Returns:
+            (dict[str, bytes], list[dict]): output path -> content, and the ``segments_info``.
+        """
+        drawing_path, pan_path, json_path = outs
         pan_rgb, segments = goss_to_coco_panoptic(panoptic, self.num_known, self.label_divisor)
-        Image.fromarray(pan_rgb).save(os.path.join(out_dir, f"{stem}_panoptic.png"))
         categories = [
             {"id": i, "name": n, "isthing": int(i == self.num_known)}
             for i, n in enumerate(self.metadata.get("stuff_classes", []))
         ]
-        with open(os.path.join(out_dir, f"{stem}_panoptic.json"), "w") as f:
-            json.dump(
-                {
-                    "file_name": f"{stem}_panoptic.png",
-                    "image": os.path.basename(path),
-                    "segments_info": segments,
-                    "categories": categories,
-                },
-                f,
-                indent=1,
-            )
-        return segments
+        info = {
+            "file_name": os.path.basename(pan_path),
+            "image": os.path.basename(path),
+            "segments_info": segments,
+            "categories": categories,
+        }
+        files = {
+            drawing_path: _png_bytes(drawing),
+            pan_path: _png_bytes(pan_rgb),
+            json_path: json.dumps(info, indent=1).encode(),
+        }
+        return files, segments
 
 
-def run_video(demo, path, out_dir):
-    video = cv2.VideoCapture(path)
-    if not video.isOpened():
-        raise ValueError(f"--video-input {path}: cannot open the video")
+def run_image(demo, path, outs):
+    """Run ``demo`` on the image ``path`` and write its outputs ``outs``."""
+    image = read_image(path, format=demo.cfg.INPUT.FORMAT)
+    panoptic, drawing = demo.run_on_image(image)
+    files, segments = demo.encode(path, panoptic, drawing, outs)
+    for out, data in files.items():
+        write_atomic(out, data)
+    n_unknown = sum(s["isthing"] for s in segments)
+    logger.info("%s -> %s: %d unknown clusters", path, outs[0], n_unknown)
+
+
+def _write_video(demo, video, path):
+    """Write the drawings of the frames of ``video`` (cv2.VideoCapture) to ``path``."""
     fps = video.get(cv2.CAP_PROP_FPS) or 10.0
     writer = None
-    out_path = os.path.join(out_dir, os.path.splitext(os.path.basename(path))[0] + "_goss.mp4")
-    while True:
-        ok, frame = video.read()
-        if not ok:
-            break
-        image = frame if demo.cfg.INPUT.FORMAT == "BGR" else frame[:, :, ::-1]
-        _, drawing = demo.run_on_image(np.ascontiguousarray(image))
-        if writer is None:
-            h, w = drawing.shape[:2]
-            writer = cv2.VideoWriter(out_path, cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
-        writer.write(drawing[:, :, ::-1])
-    video.release()
+    try:
+        while True:
+            ok, frame = video.read()
+            if not ok:
+                break
+            image = frame if demo.cfg.INPUT.FORMAT == "BGR" else frame[:, :, ::-1]
+            _, drawing = demo.run_on_image(np.ascontiguousarray(image))
+            if writer is None:
+                h, w = drawing.shape[:2]
+                writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+                if not writer.isOpened():
+                    raise ValueError(f"cannot write the video {path}")
+            writer.write(np.ascontiguousarray(drawing[:, :, ::-1]))
+    finally:
+        if writer is not None:
+            writer.release()
     if writer is None:
-        raise ValueError(f"--video-input {path}: no frame could be read")
-    writer.release()
-    logger.info("wrote %s", out_path)
+        raise ValueError("no frame could be read")
+
+
+def run_video(demo, path, outs):
+    """Run ``demo`` on the frames of the video ``path`` and write the drawings to ``outs[0]``."""
+    video = cv2.VideoCapture(path)
+    if not video.isOpened():
+        raise ValueError("cannot open the video")
+    tmp = _temp_path(outs[0], suffix=".mp4")  # OpenCV picks the container by the extension
+    try:
+        _write_video(demo, video, tmp)
+        os.replace(tmp, outs[0])
+    finally:
+        video.release()
+        _remove_quietly(tmp)
+    logger.info("%s -> %s", path, outs[0])
+
+
+def _failure_message(path, error):
+    message = str(error) if isinstance(error, (ValueError, OSError)) else f"{error!r}"
+    return message if path in message else f"{path}: {message}"
+
+
+def run_all(demo, jobs):
+    """
+    Run every job, reporting each failure on one line and going on with the others.
+
+    Args:
+        jobs (list[tuple[callable, str, list[str]]]): ``(run_image or run_video, input, outputs)``.
+    Returns:
+        dict[str, str]: failed input -> error message.
+    """
+    failures = {}
+    for run, path, outs in jobs:
+        try:
+            run(demo, path, outs)
+        except Exception as e:  # one bad input must not stop the others
+            failures[path] = _failure_message(path, e)
+            logger.error("failed: %s", failures[path])
+    return failures
 
 
 def main(args=None):
-    args = get_parser().parse_args(args)
+    """Returns the exit status; raises ToolError or FileNotFoundError when nothing can run."""
+    parser = get_parser()
+    args = parser.parse_args(args)
     setup_logger(name="goss")
     if not args.input and not args.video_input:
-        raise SystemExit("give --input and/or --video-input")
+        parser.error("give --input and/or --video-input")
     cfg = get_goss_cfg(args.config_file, args.opts)
-    os.makedirs(args.output, exist_ok=True)
-    demo = GOSSDemo(cfg)
-    for path in expand_inputs(args.input or []):
-        try:
-            image = read_image(path, format=cfg.INPUT.FORMAT)
-        except Exception as e:  # PIL raises several types for unreadable files
-            raise ValueError(f"cannot read image {path}: {e}") from e
-        panoptic, drawing = demo.run_on_image(image)
-        segments = demo.save(path, panoptic, drawing, args.output)
-        n_unknown = sum(s["isthing"] for s in segments)
-        logger.info("%s: %d unknown clusters", path, n_unknown)
+    check_num_known_classes(cfg, cfg.DATASETS.TEST[:1])
+    inputs = [(run_image, p, IMAGE_OUTPUTS) for p in expand_inputs(args.input or [])]
     if args.video_input:
-        run_video(demo, args.video_input, args.output)
+        inputs.append((run_video, args.video_input, VIDEO_OUTPUTS))
+    plans = plan_outputs([(path, patterns) for _, path, patterns in inputs], args.output)
+    demo = GOSSDemo(cfg, allow_untrained=args.allow_untrained)
+    os.makedirs(args.output, exist_ok=True)
+    failures = run_all(demo, [(run, path, outs) for (run, path, _), outs in zip(inputs, plans)])
+    if failures:
+        logger.error(
+            "%d of %d inputs failed (the others were written to %s):\n  %s",
+            len(failures),
+            len(inputs),
+            args.output,
+            "\n  ".join(failures.values()),
+        )
+        return 1
+    logger.info("wrote the outputs of %d inputs to %s", len(inputs), args.output)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        sys.exit(main())
+    except (ToolError, FileNotFoundError) as e:
+        get_parser().exit(2, f"demo.py: error: {e}\n")

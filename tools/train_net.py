@@ -8,6 +8,11 @@ Train and evaluate GOSS models with Detectron2's trainer.
 
 Identification and fusion are test-time options, so one trained model serves every
 identification row: e.g. ``--eval-only MODEL.GOSS.IDENTIFIER max_logit``.
+
+Before it trains or evaluates, it checks ``MODEL.GOSS.NUM_KNOWN_CLASSES`` against every dataset
+of ``DATASETS.TRAIN`` and ``DATASETS.TEST``; ``--eval-only`` refuses weights that leave the GOSS
+heads random (no ``MODEL.WEIGHTS``, an ImageNet initialisation) unless ``--allow-untrained``;
+``--resume`` does what ``goss.engine.resume`` says. A refusal is one line on stderr, exit status 2.
 """
 
 import logging
@@ -30,6 +35,9 @@ from detectron2.solver.build import maybe_add_gradient_clipping
 from detectron2.utils.logger import setup_logger
 from goss.config import get_goss_cfg
 from goss.data import GOSSDatasetMapper
+from goss.engine.checks import check_num_known_classes, load_trained_weights
+from goss.engine.errors import ToolError
+from goss.engine.resume import check_fresh_start, checkpoint_to_resume, continue_training
 from goss.evaluation import GQEvaluator
 from goss.modeling import build_unknown_clusterer
 
@@ -48,6 +56,19 @@ class Trainer(DefaultTrainer):
         super().load_state_dict(state_dict)
         if "_trainer" in state_dict:
             self._trainer.load_state_dict(state_dict["_trainer"])
+
+    def resume_or_load(self, resume=True):
+        """
+        Detectron2's, but ``resume`` does what the user means or says why it cannot: see
+        :mod:`goss.engine.resume`.
+        """
+        path = checkpoint_to_resume(self.checkpointer) if resume else None
+        if path is None:
+            if resume:
+                check_fresh_start(self.cfg.OUTPUT_DIR)
+            super().resume_or_load(resume=False)
+        else:
+            continue_training(self, path)
 
     @classmethod
     def build_evaluator(cls, cfg, dataset_name, output_folder=None):
@@ -107,13 +128,28 @@ def setup(args):
     return cfg
 
 
+def get_parser():
+    """Detectron2's ``default_argument_parser`` plus ``--allow-untrained``."""
+    parser = default_argument_parser()
+    parser.add_argument(
+        "--allow-untrained",
+        action="store_true",
+        help="with --eval-only: evaluate even if MODEL.WEIGHTS is empty, a backbone "
+        "initialisation (ImageNet) or lacks the GOSS heads, i.e. the results of random heads",
+    )
+    return parser
+
+
 def main(args):
     cfg = setup(args)
+    check_num_known_classes(cfg, [*cfg.DATASETS.TRAIN, *cfg.DATASETS.TEST])
     if args.eval_only:
         model = Trainer.build_model(cfg)
-        DetectionCheckpointer(model, save_dir=cfg.OUTPUT_DIR).resume_or_load(
-            cfg.MODEL.WEIGHTS, resume=args.resume
-        )
+        weights = cfg.MODEL.WEIGHTS
+        if args.resume:
+            checkpointer = DetectionCheckpointer(model, save_dir=cfg.OUTPUT_DIR)
+            weights = checkpoint_to_resume(checkpointer) or weights
+        load_trained_weights(model, weights, allow_untrained=args.allow_untrained)
         res = Trainer.test(cfg, model)
         verify_results(cfg, res)
         return res
@@ -123,16 +159,20 @@ def main(args):
 
 
 def invoke_main():
-    args = default_argument_parser().parse_args()
+    parser = get_parser()
+    args = parser.parse_args()
     logging.getLogger("goss").info("Command line arguments: %s", args)
-    launch(
-        main,
-        args.num_gpus,
-        num_machines=args.num_machines,
-        machine_rank=args.machine_rank,
-        dist_url=args.dist_url,
-        args=(args,),
-    )
+    try:
+        launch(
+            main,
+            args.num_gpus,
+            num_machines=args.num_machines,
+            machine_rank=args.machine_rank,
+            dist_url=args.dist_url,
+            args=(args,),
+        )
+    except ToolError as e:
+        parser.exit(2, f"train_net.py: error: {e}\n")
 
 
 if __name__ == "__main__":

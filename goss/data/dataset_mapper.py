@@ -7,21 +7,14 @@ import numpy as np
 import torch
 
 from detectron2.config import configurable
-from detectron2.data import detection_utils as utils
 from detectron2.data import transforms as T
 
+from .image_io import read_image
 from .target_generator import GOSSTargetGenerator
 
 __all__ = ["GOSSDatasetMapper"]
 
 logger = logging.getLogger(__name__)
-
-
-def _read_image(path, fmt):
-    try:
-        return utils.read_image(path, format=fmt)
-    except Exception as e:  # PIL raises several types for unreadable files
-        raise ValueError(f"cannot read image {path}: {e}") from e
 
 
 class GOSSDatasetMapper:
@@ -104,6 +97,20 @@ class GOSSDatasetMapper:
         areas = np.bincount(sem_seg[sem_seg != self.ignore_label].ravel().astype(np.int64))
         return [c for c, a in enumerate(areas) if 0 < a < self.small_segment_area]
 
+    def apply_augmentations(self, image, sem_seg=None):
+        """
+        Args:
+            image (ndarray): ``[H, W, 3]`` uint8 in ``image_format``.
+            sem_seg (ndarray or None): ``[H, W]`` uint8 labels, transformed with the image.
+        Returns:
+            (Tensor, ndarray or None): the model's ``image`` (``[3, H', W']`` uint8) and the
+            transformed ``sem_seg``.
+        """
+        aug_input = T.AugInput(image, sem_seg=sem_seg)
+        self.augmentations(aug_input)
+        image = torch.as_tensor(np.ascontiguousarray(aug_input.image.transpose(2, 0, 1)))
+        return image, aug_input.sem_seg
+
     def __call__(self, dataset_dict):
         """
         Args:
@@ -113,13 +120,13 @@ class GOSSDatasetMapper:
             in training ``sem_seg``, ``sem_seg_weights``, ``bpd_field``, ``bpd_weights``).
         """
         dataset_dict = copy.deepcopy(dataset_dict)
-        image = _read_image(dataset_dict["file_name"], self.image_format)
+        image = read_image(dataset_dict["file_name"], self.image_format)
         sem_seg = None
         if self.is_train:
             path = dataset_dict.get("sem_seg_file_name")
             if path is None:
                 raise ValueError(f"{dataset_dict['file_name']}: no sem_seg_file_name to train on")
-            sem_seg = _read_image(path, None)
+            sem_seg = read_image(path, None)
             if sem_seg.ndim != 2:
                 raise ValueError(f"{path}: a semantic label PNG must be single-channel")
             sem_seg = sem_seg.astype(np.uint8)  # uint8 keeps Detectron2's PIL resize path
@@ -128,12 +135,9 @@ class GOSSDatasetMapper:
                     f"{path}: label size {sem_seg.shape} != image size {image.shape[:2]} "
                     f"of {dataset_dict['file_name']}"
                 )
-        aug_input = T.AugInput(image, sem_seg=sem_seg)
-        self.augmentations(aug_input)
-        image = aug_input.image
-        dataset_dict["image"] = torch.as_tensor(np.ascontiguousarray(image.transpose(2, 0, 1)))
+        dataset_dict["image"], aug_sem_seg = self.apply_augmentations(image, sem_seg)
         if self.is_train:
             small = self._small_classes(sem_seg)
-            dataset_dict.update(self.target_generator(aug_input.sem_seg, small))
+            dataset_dict.update(self.target_generator(aug_sem_seg, small))
             dataset_dict.pop("segments_info", None)
         return dataset_dict
