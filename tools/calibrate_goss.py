@@ -29,12 +29,13 @@ from tqdm import tqdm
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import goss  # noqa: E402,F401  (applies the Detectron2 shims, registers GOSS)
-from detectron2.checkpoint import DetectionCheckpointer  # noqa: E402
 from detectron2.data import build_detection_test_loader  # noqa: E402
 from detectron2.modeling import build_model  # noqa: E402
 from detectron2.utils.logger import setup_logger  # noqa: E402
 from goss.config import get_goss_cfg  # noqa: E402
 from goss.data import GOSSDatasetMapper  # noqa: E402
+from goss.engine.checks import check_num_known_classes, load_trained_weights  # noqa: E402
+from goss.engine.errors import ToolError  # noqa: E402
 from goss.engine.calibration import (  # noqa: E402
     CLUSTERER_GRIDS,
     IDENTIFICATION_GRIDS,
@@ -86,18 +87,14 @@ def get_parser():
 def _check_args(args, cfg):
     if args.max_cache_mb < 1:
         raise SystemExit(f"--max-cache-mb must be >= 1, got {args.max_cache_mb}")
-    weights = cfg.MODEL.WEIGHTS
-    if not weights or not os.path.isfile(weights):
-        raise SystemExit(
-            f"MODEL.WEIGHTS {weights!r}: give the trained model's checkpoint file to calibrate"
-        )
     if len(args.opts) % 2:
         raise SystemExit(f"config overrides must be KEY VALUE pairs, got {args.opts}")
 
 
 def load_model(cfg):
+    """The trained model of ``cfg.MODEL.WEIGHTS`` (an untrained one is refused)."""
     model = build_model(cfg)
-    DetectionCheckpointer(model).load(cfg.MODEL.WEIGHTS)
+    load_trained_weights(model, cfg.MODEL.WEIGHTS)
     return model.eval()
 
 
@@ -149,7 +146,15 @@ def evaluate_rows(args, cfg, model, dataset, summary, out_dir):
 
 
 def main(argv=None):
-    args = get_parser().parse_args(argv)
+    parser = get_parser()
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except ToolError as e:
+        parser.exit(2, f"calibrate_goss.py: error: {e}\n")
+
+
+def run(args):
     setup_logger(name="goss")
     setup_logger(name="detectron2", abbrev_name="d2")
     cfg = get_goss_cfg(args.config_file, args.opts)

@@ -1,1 +1,1 @@
-"""Orchestration around training and evaluation: the experiment report."""
+"""Around training and evaluation: checks, resume, the predictor, calibration, the experiment report."""

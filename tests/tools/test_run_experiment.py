@@ -1,0 +1,80 @@
+"""tools/run_experiment.py end to end on a tiny goss_shapes schedule (about two minutes)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.common import REPO
+
+
+@pytest.fixture(scope="module")
+def experiment(tmp_path_factory):
+    out = tmp_path_factory.mktemp("experiment")
+    cmd = [
+        sys.executable,
+        "tools/run_experiment.py",
+        "--benchmark", "goss_shapes",
+        "--schedule", "tiny",
+        "--output", str(out / "run"),
+        "--datasets", str(out / "datasets"),
+        "--results", str(out / "results"),
+    ]  # fmt: skip
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    first = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=1200)
+    assert first.returncode == 0, first.stderr[-3000:]
+    second = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0, second.stderr[-3000:]
+    return out, first.stderr, second.stderr
+
+
+def test_every_row_is_in_the_results(experiment):
+    out, _, _ = experiment
+    payload = json.loads((out / "results.json").read_text())
+    rows = {(r["model"], r["row"]) for r in payload["rows"]}
+    for model in ("N-model", "GST"):
+        assert (model, "as configured") in rows
+        assert (model, "as configured (train_net.py --eval-only)") in rows
+        for ident in ("msp", "max_logit"):
+            for clu in ("super_bpd", "connected_components", "none"):
+                assert (model, f"{ident}/{clu}") in rows
+    text = (out / "results.md").read_text()
+    assert "python tools/run_experiment.py --benchmark goss_shapes" in text
+    assert "oracle_id_connected_components" in text
+    for r in payload["rows"]:
+        assert "GQ_CI95" in r["metrics"] and "GQ_uk_oracle_id_one_segment" in r["metrics"]
+
+
+def test_cached_rows_equal_eval_only(experiment):
+    """The calibration tool's cached evaluation scores exactly as train_net.py --eval-only."""
+    out, _, _ = experiment
+    rows = json.loads((out / "results.json").read_text())["rows"]
+    for model in ("N-model", "GST"):
+        cached = next(r for r in rows if r["model"] == model and r["row"] == "as configured")
+        direct = next(r for r in rows if r["model"] == model and r["row"].endswith("--eval-only)"))
+        for key in ("GQ", "GQ_kn", "GQ_uk", "TP_uk", "FP_uk", "FN_uk", "AUROC", "GQ_clu"):
+            assert cached["metrics"].get(key) == pytest.approx(direct["metrics"].get(key)), key
+
+
+def test_sweep_scores_equal_the_full_evaluation_of_each_calibrated_config(experiment):
+    """What calibration reports for a pair is what evaluating its written config gives."""
+    out, _, _ = experiment
+    rows = json.loads((out / "results.json").read_text())["rows"]
+    for model in ("N-model", "GST"):
+        path = out / "run" / "calibration" / model / "calibration.json"
+        calibration = json.loads(path.read_text())
+        for pair, best in calibration["best"].items():
+            assert os.path.isfile(calibration["configs"][pair])
+            row = next(r for r in rows if r["model"] == model and r["row"] == pair)
+            assert row["metrics"]["GQ"] == pytest.approx(best["GQ"]), (model, pair)
+            assert row["settings"] == best["settings"]
+
+
+def test_rerun_skips_every_finished_stage(experiment):
+    _, first, second = experiment
+    stages = ("build", "train_N-model", "train_GST", "calibrate_N-model", "calibrate_GST")
+    for stage in stages:
+        assert f"[{stage}] running" in first
+        assert f"[{stage}] done earlier, skipped" in second
