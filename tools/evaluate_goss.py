@@ -16,6 +16,11 @@ unknown, ``<stem>`` being the stem of the prediction annotation's ``file_name``.
 computed when ``--pred-clusters DIR`` is given: one ``<stem>.npy`` integer [H, W] whole-image
 partition per image (negative = void).
 
+Besides the GQ tables it prints the diagnostic table (``goss/evaluation/diagnostics.py``): GQ_uk
+of the GT unknown mask (oracle identification) as connected components and as one segment, of
+the predicted unknown mask as connected components and, with ``--pred-clusters``, of the GT
+unknown mask cut by those partitions; and GQ_uk / recall by GT segment size.
+
 Example:
   python tools/evaluate_goss.py --gt-json gt.json --gt-dir gt_png --pred-json pred.json \\
       --pred-dir pred_png --num-known 11 --output results.json
@@ -39,7 +44,12 @@ from goss.evaluation.io import (  # noqa: E402
     read_id_png,
     read_panoptic_json,
 )
-from goss.evaluation.report import format_tables, json_safe, write_results  # noqa: E402
+from goss.evaluation.report import (  # noqa: E402
+    format_diagnostics,
+    format_tables,
+    json_safe,
+    write_results,
+)
 
 logger = logging.getLogger("evaluate_goss")
 
@@ -223,6 +233,7 @@ def main(argv=None):
     summary, table = format_tables(results, per_class)
     print(table)
     print(summary)
+    print(format_diagnostics(results))
     if args.output and _write(args, acc, results, per_class):
         return 0
     print(json.dumps(json_safe(results), allow_nan=False))  # strict JSON: NaN -> null

@@ -288,7 +288,11 @@ def run_experiment(args):
 def main(argv=None):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     args = get_parser().parse_args(argv)
-    return run_experiment(args)
+    try:
+        return run_experiment(args)
+    except RuntimeError as e:  # a stage's command failed: its log has the details
+        logger.error("error: %s", e)
+        return 2
 
 
 if __name__ == "__main__":

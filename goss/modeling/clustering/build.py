@@ -1,8 +1,14 @@
 """The registry of unknown-pixel clusterers (``MODEL.GOSS.UNKNOWN_CLUSTERING``)."""
 
+from detectron2.config import configurable
 from detectron2.utils.registry import Registry
 
-__all__ = ["UNKNOWN_CLUSTERER_REGISTRY", "build_unknown_clusterer", "register_clusterer"]
+__all__ = [
+    "UNKNOWN_CLUSTERER_REGISTRY",
+    "MaskClusterer",
+    "build_unknown_clusterer",
+    "register_clusterer",
+]
 
 UNKNOWN_CLUSTERER_REGISTRY = Registry("UNKNOWN_CLUSTERER")
 UNKNOWN_CLUSTERER_REGISTRY.__doc__ = """
@@ -16,6 +22,23 @@ field `[2, H, W]` of the clustering branch (or None), `labels` int64 `[H, W]` on
 whether it reads `field`; `partition(field)`, where present, returns the whole-image partition
 int `[H, W]` the labels are cut from (used for GQ_clu).
 """
+
+
+class MaskClusterer:
+    """Base of the clusterers that read only the unknown mask (no settings, no BPD field)."""
+
+    needs_field = False
+
+    @configurable
+    def __init__(self):
+        pass
+
+    @classmethod
+    def from_config(cls, cfg):
+        return {}
+
+    def __call__(self, unknown_mask, field=None):
+        raise NotImplementedError
 
 
 def register_clusterer(name):
