@@ -87,6 +87,15 @@ def get_parser():
 def _check_args(args, cfg):
     if args.max_cache_mb < 1:
         raise SystemExit(f"--max-cache-mb must be >= 1, got {args.max_cache_mb}")
+    from detectron2.data import DatasetCatalog
+
+    registered = set(DatasetCatalog.list())
+    for name in ([args.dataset] if args.dataset else []) + args.evaluate:
+        if name not in registered:
+            raise SystemExit(
+                f"{name!r} is not a registered dataset (--dataset/--evaluate; put config "
+                "overrides after the options, or end --evaluate's list with --)"
+            )
     if len(args.opts) % 2:
         raise SystemExit(f"config overrides must be KEY VALUE pairs, got {args.opts}")
 
@@ -148,6 +157,8 @@ def evaluate_rows(args, cfg, model, dataset, summary, out_dir):
 def main(argv=None):
     parser = get_parser()
     args = parser.parse_args(argv)
+    if args.opts[:1] == ["--"]:  # "--" ends a list option such as --evaluate
+        args.opts = args.opts[1:]
     try:
         return run(args)
     except ToolError as e:
