@@ -22,9 +22,8 @@ from tabulate import tabulate
 from tqdm import tqdm
 
 from ..evaluation.accumulator import GQAccumulator
-from ..evaluation.gq_evaluator import panoptic_to_segments
 from ..modeling.clustering import build_unknown_clusterer
-from ..modeling.identification import identify_unknown
+from ..modeling.identification import apply_threshold, identification_scores
 from ..modeling.postprocessing import goss_image_outputs, upsample_maps
 
 __all__ = [
@@ -216,10 +215,17 @@ class _Scorer:
             mininterval=2,
         )
         for logits, field, gt_ids, record in self.cache:
-            identified, partitions = {}, {}
+            scores, identified, partitions = {}, {}, {}
             for (ident, clusterer, clu_key, areas), acc in zip(args, accs):
                 if ident not in identified:
-                    identified[ident] = identify_unknown(logits, self.num_known, *ident)
+                    method, threshold, beta = ident
+                    if (method, beta) not in scores:
+                        scores[method, beta] = identification_scores(
+                            logits, self.num_known, method, beta
+                        )
+                    labels, confidence, unknown_score = scores[method, beta]
+                    labels = apply_threshold(labels, confidence, threshold, self.num_known)
+                    identified[ident] = (labels, unknown_score)
                 if hasattr(clusterer, "partition") and clu_key not in partitions:
                     partitions[clu_key] = clusterer.partition(field)
                 out = goss_image_outputs(
@@ -237,14 +243,35 @@ class _Scorer:
                     identified=identified[ident],
                     probabilities=False,
                 )
-                pan = out["panoptic_seg"][0].numpy().astype(np.int64)
-                segs = panoptic_to_segments(pan, self.label_divisor, self.num_known + 1)
+                pan = out["panoptic_seg"][0]
+                segs = _goss_segments(pan, self.num_known, self.label_divisor)
                 acc.add_image(
-                    record["image_id"], gt_ids, record["segments_info"], pan, segs, pred_void=-1
+                    record["image_id"],
+                    gt_ids,
+                    record["segments_info"],
+                    pan.numpy(),
+                    segs,
+                    pred_void=-1,
                 )
                 bar.update()
         bar.close()
         return [acc.summarize(bootstrap_samples=0)[0] for acc in accs]
+
+
+def _goss_segments(pan, num_known, label_divisor):
+    """
+    ``segments_info`` of a :func:`get_goss_segmentation` output without a pass over unique ids:
+    known class c is ``c * label_divisor``, unknown segments are numbered ``1..K`` consecutively.
+    """
+    valid = pan[pan >= 0]
+    cats = torch.bincount(valid // label_divisor, minlength=num_known + 1)
+    segs = [{"id": c * label_divisor, "category_id": c} for c in range(num_known) if cats[c] > 0]
+    if cats[num_known] > 0:
+        k = int(valid.max()) - num_known * label_divisor
+        segs += [
+            {"id": num_known * label_divisor + i, "category_id": num_known} for i in range(1, k + 1)
+        ]
+    return segs
 
 
 def _grid(grid):

@@ -7,28 +7,26 @@ and an unknown score (higher = more unknown) for the OSS metrics.
 
 import torch
 
-__all__ = ["IDENTIFIERS", "identify_unknown"]
+__all__ = ["IDENTIFIERS", "apply_threshold", "identification_scores", "identify_unknown"]
 
 IDENTIFIERS = ("msp", "max_logit", "n_plus_one")
 
 
-def _msp(logits, num_known, threshold, beta):
+def _msp(logits, num_known, beta):
     prob = logits[:num_known].softmax(dim=0)
     conf, labels = prob.max(dim=0)
-    labels[conf < threshold] = num_known
-    return labels, 1.0 - conf
+    return labels, conf, 1.0 - conf
 
 
-def _max_logit(logits, num_known, threshold, beta):
+def _max_logit(logits, num_known, beta):
     # Min-max normalised over the whole image (the reference normalised per column: a bug).
     top, labels = logits[:num_known].max(dim=0)
     lo, hi = top.min(), top.max()
     norm = (top - lo) / (hi - lo) if hi > lo else torch.ones_like(top)
-    labels[norm < threshold] = num_known
-    return labels, 1.0 - norm
+    return labels, norm, 1.0 - norm
 
 
-def _n_plus_one(logits, num_known, threshold, beta):
+def _n_plus_one(logits, num_known, beta):
     if logits.shape[0] != num_known + 1:
         raise ValueError(
             f"the n_plus_one identifier needs N+1={num_known + 1} logits, got {logits.shape[0]} "
@@ -36,10 +34,34 @@ def _n_plus_one(logits, num_known, threshold, beta):
         )
     prob = logits.softmax(dim=0)
     prob[num_known] *= beta  # confidence adjustment, no renormalisation (as the paper)
-    return prob.argmax(dim=0), prob[num_known]
+    return prob.argmax(dim=0), None, prob[num_known]
 
 
 _FUNCS = {"msp": _msp, "max_logit": _max_logit, "n_plus_one": _n_plus_one}
+
+
+def identification_scores(logits, num_known, method, beta=1.0):
+    """
+    The threshold-free part of :func:`identify_unknown`, for tools that try many thresholds.
+
+    Returns:
+        labels (Tensor): int64 ``[H, W]``, the argmax (``N`` included for ``n_plus_one``).
+        confidence (Tensor or None): float ``[H, W]`` that a threshold applies to (MSP, normalised
+            MaxLogit); None for ``n_plus_one``, which has no threshold.
+        unknown_score (Tensor): float ``[H, W]``, higher = more unknown.
+    """
+    if method not in _FUNCS:
+        raise ValueError(f"MODEL.GOSS.IDENTIFIER must be one of {IDENTIFIERS}, got {method!r}")
+    if logits.dim() != 3 or logits.shape[0] < num_known:
+        raise ValueError(f"logits must be [>= {num_known}, H, W], got {tuple(logits.shape)}")
+    return _FUNCS[method](logits.float(), num_known, beta)
+
+
+def apply_threshold(labels, confidence, threshold, num_known):
+    """``labels`` with pixels whose ``confidence`` is below ``threshold`` set to ``N`` (a copy)."""
+    if confidence is None:
+        return labels
+    return torch.where(confidence < threshold, num_known, labels)
 
 
 def identify_unknown(logits, num_known, method, threshold=0.5, beta=1.0):
@@ -54,8 +76,5 @@ def identify_unknown(logits, num_known, method, threshold=0.5, beta=1.0):
         labels (Tensor): int64 ``[H, W]``, known ``0..N-1``, unknown ``N``.
         unknown_score (Tensor): float ``[H, W]``, higher = more unknown.
     """
-    if method not in _FUNCS:
-        raise ValueError(f"MODEL.GOSS.IDENTIFIER must be one of {IDENTIFIERS}, got {method!r}")
-    if logits.dim() != 3 or logits.shape[0] < num_known:
-        raise ValueError(f"logits must be [>= {num_known}, H, W], got {tuple(logits.shape)}")
-    return _FUNCS[method](logits.float(), num_known, threshold, beta)
+    labels, confidence, unknown_score = identification_scores(logits, num_known, method, beta)
+    return apply_threshold(labels, confidence, threshold, num_known), unknown_score

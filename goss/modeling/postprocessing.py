@@ -1,5 +1,7 @@
 """Fusion of identified semantics and unknown clusters into the GOSS output (design.md §4)."""
 
+import logging
+
 import torch
 import torch.nn.functional as F
 
@@ -8,6 +10,15 @@ from .identification import identify_unknown
 __all__ = ["get_goss_segmentation", "goss_image_outputs", "upsample_maps", "VOID"]
 
 VOID = -1
+
+
+def _warn_too_many_clusters(count, label_divisor):
+    logging.getLogger(__name__).warning(
+        "%d unknown clusters in one image, but panoptic ids allow %d (LABEL_DIVISOR - 1): the "
+        "smallest became void; raise MODEL.GOSS.UNKNOWN_MIN_AREA or MODEL.GOSS.LABEL_DIVISOR",
+        count,
+        label_divisor - 1,
+    )
 
 
 def get_goss_segmentation(
@@ -22,7 +33,8 @@ def get_goss_segmentation(
         num_known (int): N.
         label_divisor (int): panoptic id = category * label_divisor + cluster.
         known_min_area (int): known-class segments smaller than this become void.
-        unknown_min_area (int): unknown segments smaller than this become void.
+        unknown_min_area (int): unknown segments smaller than this become void; beyond
+            ``label_divisor - 1`` segments the smallest become void too (with a WARNING).
     Returns:
         Tensor: int32 ``[H, W]``: ``c * label_divisor`` for known class c, ``N * label_divisor + k``
         (k = 1, 2, ... in raster order of first pixel) for unknown segments, ``VOID`` elsewhere.
@@ -49,6 +61,13 @@ def get_goss_segmentation(
     rank[order] = torch.arange(len(uniq), device=ids.device)
     areas = torch.bincount(inverse, minlength=len(uniq))
     keep = areas >= max(unknown_min_area, 1)
+    if int(keep.sum()) >= label_divisor:
+        # ids N * label_divisor + k need k < label_divisor: keep the largest clusters
+        kept_areas = torch.where(keep, areas, 0)
+        largest = torch.argsort(kept_areas, descending=True, stable=True)[: label_divisor - 1]
+        keep = torch.zeros_like(keep)
+        keep[largest] = True
+        _warn_too_many_clusters(int((areas >= max(unknown_min_area, 1)).sum()), label_divisor)
     new_id = torch.cumsum(keep[order].long(), 0)[rank]  # 1.. over kept clusters
     seg = torch.where(keep[inverse], num_known * label_divisor + new_id[inverse], VOID)
     out[unknown] = seg.to(torch.int32)

@@ -145,3 +145,20 @@ def test_evaluate_settings_writes_every_metric(tmp_path):
     assert res["GQ"] == pytest.approx(100.0)
     assert "GQ_uk_oracle_id_one_segment" in res and "AUROC" in res
     assert (tmp_path / "eval" / "gq_results.json").is_file()
+
+
+def test_fast_segments_equal_the_evaluator_segments():
+    from goss.engine.calibration import _goss_segments
+    from goss.evaluation import panoptic_to_segments
+    from goss.modeling.postprocessing import get_goss_segmentation
+
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(5):
+        sem = torch.randint(0, 4, (30, 40), generator=gen)
+        clusters = torch.randint(0, 7, (30, 40), generator=gen)
+        pan = get_goss_segmentation(sem, clusters, num_known=3, known_min_area=30)
+        expected = panoptic_to_segments(pan.numpy(), 1000, 4)
+        got = _goss_segments(pan, 3, 1000)
+        assert sorted((s["id"], s["category_id"]) for s in got) == sorted(
+            (s["id"], s["category_id"]) for s in expected
+        )

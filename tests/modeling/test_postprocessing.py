@@ -38,3 +38,20 @@ def test_every_pixel_assigned_without_min_area():
     out = get_goss_segmentation(sem, clusters, num_known=3)
     assert (out != VOID).all()
     assert torch.equal(out // 1000, sem.to(torch.int32))
+
+
+def test_more_unknown_clusters_than_ids_keeps_the_largest():
+    # 12 unknown clusters with label_divisor 10: ids N*10 + 1..9 hold the 9 largest
+    sem = torch.full((1, 40), 1)
+    clusters = torch.zeros((1, 40), dtype=torch.int64)
+    pos = 0  # clusters 1..12 of sizes 1, 2, 3, 4, 1, 2, ... then 10 pixels of cluster 0
+    for k in range(12):
+        size = 1 + (k % 4)
+        clusters[0, pos : pos + size] = k + 1
+        pos += size
+    out = get_goss_segmentation(sem, clusters, num_known=1, label_divisor=10)
+    ids = torch.unique(out[out >= 0])
+    assert ids.tolist() == list(range(11, 20))
+    # 13 clusters (the 10 trailing pixels are cluster 0): areas 10, 4 x3, 3 x3, 2 x3, 1 x3;
+    # the 9 largest are kept (ties in cluster order), so one 2 and the three 1s become void
+    assert int((out == -1).sum()) == 2 + 3
