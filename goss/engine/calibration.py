@@ -4,7 +4,8 @@ maps are cached, and identification and clustering settings are searched by GQ.
 
 The search is coordinate ascent over named config keys (:data:`IDENTIFICATION_GRIDS`,
 :data:`CLUSTERER_GRIDS`, :data:`AREA_GRIDS`): each stage tries its grid with the best settings
-found so far and keeps the best by GQ (the first in grid order on ties). Every setting is
+found so far and keeps the best by GQ; on a tie the current value stays if the grid holds it,
+else the first in grid order wins. Every setting is
 scored by :func:`goss.modeling.postprocessing.goss_image_outputs` and the GQ accumulator, the
 code ``--eval-only`` runs, so a calibrated config scores on the same split exactly as the sweep
 said.
@@ -274,6 +275,18 @@ def _goss_segments(pan, num_known, label_divisor):
     return segs
 
 
+def _current_values(base_cfg, settings, grid):
+    """The values the grid's keys have in ``base_cfg`` with ``settings`` applied."""
+    cfg = _setting_cfg(base_cfg, settings)
+    out = {}
+    for key in grid:
+        node = cfg
+        for part in key.split("."):
+            node = node[part]
+        out[key] = node
+    return out
+
+
 def _grid(grid):
     keys = list(grid)
     return [dict(zip(keys, values)) for values in itertools.product(*(grid[k] for k in keys))]
@@ -313,6 +326,12 @@ def calibrate(base_cfg, cache, identifier, clusterer, progress=True):
             row.update({k: res[k] for k in ("GQ", "GQ_kn", "GQ_uk", "SQ_uk", "RQ_uk")})
             sweep.append(row)
         top = max(range(len(results)), key=lambda i: (results[i]["GQ"], -i))
+        # on a tie the current value stays (a setting changes only where it raises GQ)
+        current = _current_values(base_cfg, best, grid)
+        if current in _grid(grid):
+            i = _grid(grid).index(current)
+            if results[i]["GQ"] >= results[top]["GQ"]:
+                top = i
         if best_row is None or results[top]["GQ"] >= best_row["GQ"]:
             best_row = sweep[len(sweep) - len(results) + top]
             best = dict(candidates[top])

@@ -162,3 +162,13 @@ def test_fast_segments_equal_the_evaluator_segments():
         assert sorted((s["id"], s["category_id"]) for s in got) == sorted(
             (s["id"], s["category_id"]) for s in expected
         )
+
+
+def test_ties_keep_the_configured_value():
+    # with connected components every threshold in (0.72, 0.8] is exact; 0.8 is configured
+    cfg = _cfg()
+    cfg.MODEL.GOSS.MSP_THRESHOLD = 0.8
+    best, _ = calibrate(cfg, _synthetic_cache(), "msp", "connected_components", False)
+    assert best["settings"]["MODEL.GOSS.MSP_THRESHOLD"] == 0.8
+    # min areas have no effect here: the configured 0 stays
+    assert best["settings"]["MODEL.GOSS.UNKNOWN_MIN_AREA"] == 0
