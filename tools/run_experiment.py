@@ -7,7 +7,7 @@ identification {MSP, MaxLogit} x clustering {Super-BPD, connected components, on
 results file.
 
     python tools/run_experiment.py --camvid-root DIR --output output/camvid_experiment
-    python tools/run_experiment.py --camvid-root DIR --output OUT --schedule full    # on a GPU
+    python tools/run_experiment.py --camvid-root DIR --output OUT --full    # on a GPU
 
 Stages run in order and print one progress line each. A stage that finished with the same
 settings (its record ``<output>/stages/<name>.json``) is not redone, so rerunning the same command
@@ -96,10 +96,12 @@ def get_parser():
         help="datasets root the benchmark is built under (default: $DETECTRON2_DATASETS)",
     )
     p.add_argument("--schedule", default="cpu", help="cpu (default), full, or tiny (goss_shapes)")
+    p.add_argument("--full", action="store_true", help="the same as --schedule full (for a GPU)")
     p.add_argument(
         "--results",
         help="results file stem; .md and .json are written "
-        "(default: projects/GOSS/results/<benchmark>, for the cpu schedule)",
+        "(default: projects/GOSS/results/<benchmark> for the cpu schedule, "
+        "<benchmark>_<schedule> for the others)",
     )
     p.add_argument("--stop-after", help="stop after the stage of this name (e.g. train_GST)")
     return p
@@ -274,7 +276,8 @@ def run_experiment(args):
         )
     results = args.results
     if results is None:
-        results = os.path.join(ROOT, "projects", "GOSS", "results", args.benchmark)
+        name = args.benchmark if args.schedule == "cpu" else f"{args.benchmark}_{args.schedule}"
+        results = os.path.join(ROOT, "projects", "GOSS", "results", name)
     command = "python tools/run_experiment.py " + " ".join(sys.argv[1:])
     from goss.engine.experiment_report import write_report
 
@@ -288,6 +291,8 @@ def run_experiment(args):
 def main(argv=None):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     args = get_parser().parse_args(argv)
+    if args.full:
+        args.schedule = "full"
     try:
         return run_experiment(args)
     except RuntimeError as e:  # a stage's command failed: its log has the details

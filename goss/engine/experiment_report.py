@@ -60,27 +60,43 @@ def _main_table(rows):
     return tabulate(body, headers=headers, tablefmt="pipe")
 
 
+def _uk_cells(m, name):
+    return [
+        _f(m[f"GQ_uk_{name}"]),
+        _f(m[f"SQ_uk_{name}"]),
+        _f(m[f"RQ_uk_{name}"]),
+        f"{m[f'TP_uk_{name}']} / {m[f'FP_uk_{name}']} / {m[f'FN_uk_{name}']}",
+    ]
+
+
 def _diagnostic_table(rows):
+    """
+    Per model: the GT unknown mask as connected components and as one segment (the same for
+    every row), then per row the GT mask cut by the row's clusters and the row's own mask as
+    connected components.
+    """
     body = []
-    for r in rows:
-        m = r["metrics"]
-        for name in DIAGNOSTIC_ROWS:
-            if f"GQ_uk_{name}" in m:
-                body.append(
-                    [
-                        r["model"],
-                        r["row"],
-                        name,
-                        _f(m[f"GQ_uk_{name}"]),
-                        _f(m[f"SQ_uk_{name}"]),
-                        _f(m[f"RQ_uk_{name}"]),
-                        f"{m[f'TP_uk_{name}']} / {m[f'FP_uk_{name}']} / {m[f'FN_uk_{name}']}",
-                    ]
-                )
+    for model in dict.fromkeys(r["model"] for r in rows):
+        sub = [r for r in rows if r["model"] == model]
+        first = sub[0]["metrics"]
+        for name, what in (
+            ("oracle_id_connected_components", "GT unknown mask, connected components"),
+            ("oracle_id_one_segment", "GT unknown mask, one segment"),
+        ):
+            if f"GQ_uk_{name}" in first:
+                body.append([model, "(any)", what, *_uk_cells(first, name)])
+        for r in sub:
+            m = r["metrics"]
+            for name, what in (
+                ("oracle_id_model_clusters", "GT unknown mask, the row's clusters"),
+                ("model_id_connected_components", "the row's unknown mask, connected components"),
+            ):
+                if f"GQ_uk_{name}" in m:
+                    body.append([model, r["row"], what, *_uk_cells(m, name)])
     headers = [
         "model",
         "row",
-        "unknown pixels x grouping",
+        "unknown pixels, grouping",
         "GQ_uk",
         "SQ_uk",
         "RQ_uk",
@@ -141,11 +157,11 @@ def write_report(stem, rows, command, schedule, calibration):
             "Diagnostics: unknown quality with the GT unknown mask (oracle identification) or the "
             "model's mask, grouped by the model's clusters, connected components, or one segment:",
             "",
-            _diagnostic_table([r for r in sub if r["row"] != "as configured"]),
+            _diagnostic_table([r for r in sub if not r["row"].endswith("--eval-only)")]),
             "",
             "By GT unknown segment size (small < 32^2, large >= 96^2 px), and the clustering branch:",
             "",
-            _size_field_table(sub),
+            _size_field_table([r for r in sub if not r["row"].endswith("--eval-only)")]),
             "",
         ]
     os.makedirs(os.path.dirname(os.path.abspath(stem)), exist_ok=True)
