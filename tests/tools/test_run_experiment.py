@@ -42,7 +42,7 @@ def test_every_row_is_in_the_results(experiment):
                 assert (model, f"{ident}/{clu}") in rows
     text = (out / "results.md").read_text()
     assert "python tools/run_experiment.py --benchmark goss_shapes" in text
-    assert "oracle_id_connected_components" in text
+    assert "GT unknown mask, connected components" in text
     for r in payload["rows"]:
         assert "GQ_CI95" in r["metrics"] and "GQ_uk_oracle_id_one_segment" in r["metrics"]
 
