@@ -60,7 +60,8 @@ class GQEvaluator(DatasetEvaluator):
     Besides the GQ rows it reports the diagnostic rows of
     :mod:`goss.evaluation.diagnostics` (oracle identification x clusterings, size buckets, field
     quality); ``clusterer`` is the model's unknown clusterer, which the oracle row
-    ``oracle_id_model_clusters`` applies to the GT unknown mask.
+    ``oracle_id_model_clusters`` applies to the GT unknown mask. ``diagnostics=False`` skips them
+    (they cost a GT BPD field per image).
     """
 
     def __init__(
@@ -72,6 +73,7 @@ class GQEvaluator(DatasetEvaluator):
         seed=0,
         lam=0.5,
         clusterer=None,
+        diagnostics=True,
     ):
         meta = MetadataCatalog.get(dataset_name)
         classes = getattr(meta, "stuff_classes", None)
@@ -87,10 +89,11 @@ class GQEvaluator(DatasetEvaluator):
         self._seed = seed
         self._lam = lam
         self._clusterer = clusterer
+        self._diagnostics = diagnostics
         self.reset()
 
     def reset(self):
-        self._acc = GQAccumulator(self._num_known, self._class_names)
+        self._acc = GQAccumulator(self._num_known, self._class_names, self._diagnostics)
 
     def process(self, inputs, outputs):
         for inp, out in zip(inputs, outputs):
@@ -130,7 +133,7 @@ class GQEvaluator(DatasetEvaluator):
             parts = comm.gather(acc, dst=0)
             if not comm.is_main_process():
                 return {}
-            acc = GQAccumulator(self._num_known, self._class_names)
+            acc = GQAccumulator(self._num_known, self._class_names, self._diagnostics)
             for p in parts:
                 acc += p
         if not acc.images:
@@ -145,7 +148,10 @@ class GQEvaluator(DatasetEvaluator):
             table,
             summary,
         )
-        logger.info("GOSS diagnostics on %s:\n%s", self._dataset_name, format_diagnostics(results))
+        if self._diagnostics:
+            logger.info(
+                "GOSS diagnostics on %s:\n%s", self._dataset_name, format_diagnostics(results)
+            )
         if self._output_dir:
             write_results(self._output_dir, results, per_class, acc.per_image_rows())
         # Detectron2 prints every value with "{:.4f}": leave out lists (CIs) and undefined ones

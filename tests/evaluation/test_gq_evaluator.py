@@ -113,3 +113,16 @@ def test_evaluator_requires_metadata():
     MetadataCatalog.get("goss_test_nometa")
     with pytest.raises(ValueError, match="goss_test_nometa"):
         GQEvaluator("goss_test_nometa")
+
+
+@pytest.mark.parametrize("diagnostics", [True, False])
+def test_evaluator_diagnostics_switch(tmp_path, diagnostics):
+    _register("goss_test_tiny")
+    inputs, outputs, _ = _fake(tmp_path, num=2)
+    ev = GQEvaluator("goss_test_tiny", distributed=False, diagnostics=diagnostics)
+    ev.reset()
+    ev.process(inputs, outputs)
+    res = ev.evaluate()["goss"]
+    assert ("GQ_uk_oracle_id_connected_components" in res) == diagnostics
+    assert ("GQ_uk_oracle_id_model_clusters" in res) == diagnostics  # from the clusters output
+    assert "GQ" in res and "TP_uk" in res
