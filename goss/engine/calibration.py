@@ -275,16 +275,20 @@ def _goss_segments(pan, num_known, label_divisor):
     return segs
 
 
-def _current_values(base_cfg, settings, grid):
-    """The values the grid's keys have in ``base_cfg`` with ``settings`` applied."""
-    cfg = _setting_cfg(base_cfg, settings)
+def _cfg_values(cfg, keys):
+    """``{key: value}`` of dotted config ``keys`` in ``cfg``."""
     out = {}
-    for key in grid:
+    for key in keys:
         node = cfg
         for part in key.split("."):
             node = node[part]
         out[key] = node
     return out
+
+
+def _current_values(base_cfg, settings, grid):
+    """The values the grid's keys have in ``base_cfg`` with ``settings`` applied."""
+    return _cfg_values(_setting_cfg(base_cfg, settings), grid)
 
 
 def _grid(grid):
@@ -386,12 +390,7 @@ def write_calibrated_config(path, base_config, cfg, keys, header):
         keys (list[str]): dotted config keys.
         header (str): comment lines at the top.
     """
-    flat = {}
-    for key in keys:
-        node = cfg
-        for part in key.split("."):
-            node = node[part]
-        flat[key] = node
+    flat = _cfg_values(cfg, keys)
     base = os.path.relpath(os.path.abspath(base_config), os.path.dirname(os.path.abspath(path)))
     text = "".join(f"# {line}\n" for line in header.splitlines())
     text += yaml.safe_dump({"_BASE_": base}, default_flow_style=False)
