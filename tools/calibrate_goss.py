@@ -45,7 +45,9 @@ from goss.engine.calibration import (  # noqa: E402
     format_sweep,
     write_calibrated_config,
 )
+from goss.data.goss_format import atomic_write_bytes  # noqa: E402
 from goss.evaluation.io import read_id_png  # noqa: E402
+from goss.evaluation.report import json_safe  # noqa: E402
 
 logger = logging.getLogger("goss.calibrate")
 
@@ -219,10 +221,10 @@ def run(args):
     summary["evaluation"] = {}
     for name in args.evaluate:
         summary["evaluation"][name] = evaluate_rows(args, cfg, model, name, summary, out_dir)
-    tmp = os.path.join(out_dir, "calibration.json.tmp")
-    with open(tmp, "w") as f:
-        json.dump(summary, f, indent=1)
-    os.replace(tmp, os.path.join(out_dir, "calibration.json"))
+    atomic_write_bytes(
+        os.path.join(out_dir, "calibration.json"),
+        json.dumps(json_safe(summary), indent=1, allow_nan=False).encode(),
+    )
     return 0
 
 

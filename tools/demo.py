@@ -46,6 +46,7 @@ import goss  # noqa: F401  (applies the Detectron2 shims, registers GOSS)
 from detectron2.data import MetadataCatalog
 from detectron2.utils.logger import setup_logger
 from goss.config import get_goss_cfg
+from goss.data.goss_format import atomic_write_bytes
 from goss.data.image_io import read_image
 from goss.engine.checks import check_num_known_classes
 from goss.engine.errors import ToolError
@@ -159,13 +160,7 @@ def _remove_quietly(path):
 
 def write_atomic(path, data):
     """Write ``data`` (bytes) to ``path`` through a temporary file and a rename."""
-    tmp = _temp_path(path)
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    finally:
-        _remove_quietly(tmp)
+    atomic_write_bytes(path, data)
 
 
 def _png_bytes(array):

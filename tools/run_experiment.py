@@ -26,6 +26,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from goss.data.goss_format import atomic_write_bytes  # noqa: E402
+from goss.evaluation.report import json_safe  # noqa: E402
+
 logger = logging.getLogger("goss.experiment")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -128,10 +131,8 @@ class Stages:
         start = time.time()
         outputs = fn()
         record = {"settings": settings, "outputs": outputs, "seconds": time.time() - start}
-        tmp = path + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(record, f, indent=1)
-        os.replace(tmp, path)
+        payload = json.dumps(json_safe(record), indent=1, allow_nan=False)
+        atomic_write_bytes(path, payload.encode())
         logger.info("[%s] finished in %.0f s", name, record["seconds"])
         return outputs
 

@@ -22,6 +22,7 @@ import yaml
 from tabulate import tabulate
 from tqdm import tqdm
 
+from ..data.goss_format import atomic_write_bytes
 from ..evaluation.accumulator import GQAccumulator
 from ..modeling.clustering import build_unknown_clusterer
 from ..modeling.identification import apply_threshold, identification_scores
@@ -395,7 +396,4 @@ def write_calibrated_config(path, base_config, cfg, keys, header):
     text = "".join(f"# {line}\n" for line in header.splitlines())
     text += yaml.safe_dump({"_BASE_": base}, default_flow_style=False)
     text += yaml.safe_dump(_nested(flat), default_flow_style=None, sort_keys=True)
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    atomic_write_bytes(path, text.encode())

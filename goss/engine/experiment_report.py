@@ -5,6 +5,7 @@ import os
 
 from tabulate import tabulate
 
+from ..data.goss_format import atomic_write_bytes
 from ..evaluation.diagnostics import DIAGNOSTIC_ROWS, SIZE_BUCKETS
 from ..evaluation.report import json_safe
 
@@ -178,7 +179,4 @@ def write_report(stem, rows, command, schedule, calibration):
         (f"{stem}.md", "\n".join(lines)),
         (f"{stem}.json", json.dumps(json_safe(payload), indent=1)),
     ):
-        tmp = path + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(text + "\n")
-        os.replace(tmp, path)
+        atomic_write_bytes(path, (text + "\n").encode())

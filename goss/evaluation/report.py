@@ -1,6 +1,5 @@
 """Tables and result files of a GQ evaluation (JSON, per-class and per-image CSV)."""
 
-import contextlib
 import csv
 import json
 import math
@@ -8,6 +7,8 @@ import os
 
 import numpy as np
 from tabulate import tabulate
+
+from ..data.goss_format import atomic_write_bytes
 
 __all__ = ["format_diagnostics", "format_tables", "json_safe", "write_results"]
 
@@ -171,13 +172,5 @@ def json_safe(obj):
 
 def _atomic_json(path, payload):
     """Write ``payload`` (:func:`json_safe`) to ``path`` via a temp file, removed on failure."""
-    tmp = path + ".tmp"
-    f = open(tmp, "w")  # if this fails, nothing was created
-    try:
-        with f:
-            json.dump(json_safe(payload), f, indent=2, allow_nan=False)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    text = json.dumps(json_safe(payload), indent=2, allow_nan=False)
+    atomic_write_bytes(path, text.encode())

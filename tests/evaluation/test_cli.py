@@ -325,6 +325,7 @@ def test_cli_output_checked_before_the_work(tmp_path, dataset, caplog, monkeypat
         assert "--output" in caplog.text and message in caplog.text, caplog.text
     assert not read  # failed before any image was read
     assert sorted(os.listdir(out_dir)) == [] and not list(tmp_path.glob("**/*.tmp"))
+    assert not list(tmp_path.glob("**/.tmp-*"))
 
 
 def test_results_json_is_strict_and_no_tmp_file_is_left(tmp_path, dataset, caplog, capsys):
@@ -355,6 +356,7 @@ def test_results_json_is_strict_and_no_tmp_file_is_left(tmp_path, dataset, caplo
     with pytest.raises(OSError):
         report._atomic_json(str(tmp_path / "d.json"), {"a": 1.0})
     assert not list(tmp_path.glob("*.tmp")) and not (tmp_path / "x.json").exists()
+    assert not list(tmp_path.glob(".tmp-*"))
     assert report.json_safe({"a": [float("inf"), np.float32("nan"), 1.5], "b": (2,)}) == {
         "a": [None, None, 1.5],
         "b": [2],
