@@ -25,7 +25,11 @@ from tqdm import tqdm
 from ..data.goss_format import atomic_write_bytes
 from ..evaluation.accumulator import GQAccumulator
 from ..modeling.clustering import build_unknown_clusterer
-from ..modeling.identification import apply_threshold, identification_scores
+from ..modeling.identification import (
+    apply_threshold,
+    identification_scores,
+    identification_threshold,
+)
 from ..modeling.postprocessing import goss_image_outputs, upsample_maps
 
 __all__ = [
@@ -133,10 +137,6 @@ class MapCache:
             self._dir = None
 
 
-def _threshold_key(identifier):
-    return {"msp": "MSP_THRESHOLD", "max_logit": "MAX_LOGIT_THRESHOLD"}.get(identifier)
-
-
 def _setting_cfg(base_cfg, settings):
     cfg = base_cfg.clone()
     cfg.defrost()
@@ -147,11 +147,10 @@ def _setting_cfg(base_cfg, settings):
 def _postprocess_kwargs(cfg):
     """Keyword arguments of ``goss_image_outputs`` for a config (as the model's from_config)."""
     g = cfg.MODEL.GOSS
-    key = _threshold_key(g.IDENTIFIER)
     return {
         "num_known": g.NUM_KNOWN_CLASSES,
         "identifier": g.IDENTIFIER,
-        "threshold": g[key] if key else 0.5,
+        "threshold": identification_threshold(g.IDENTIFIER, g.MSP_THRESHOLD, g.MAX_LOGIT_THRESHOLD),
         "beta": g.CONFIDENCE_ADJUSTMENT,
         "clusterer": build_unknown_clusterer(cfg),
         "label_divisor": g.LABEL_DIVISOR,
@@ -197,18 +196,9 @@ class _Scorer:
         self.num_known = g.NUM_KNOWN_CLASSES
         self.label_divisor = g.LABEL_DIVISOR
 
-    def _postprocess_args(self, settings):
-        cfg = _setting_cfg(self.base_cfg, settings)
-        g = cfg.MODEL.GOSS
-        key = _threshold_key(g.IDENTIFIER)
-        ident = (g.IDENTIFIER, g[key] if key else 0.5, g.CONFIDENCE_ADJUSTMENT)
-        clusterer = build_unknown_clusterer(cfg)
-        clu_key = (g.UNKNOWN_CLUSTERING, tuple(sorted(getattr(clusterer, "params", {}).items())))
-        return ident, clusterer, clu_key, (g.KNOWN_MIN_AREA, g.UNKNOWN_MIN_AREA)
-
     def score(self, settings_list, desc="sweep"):
         """Returns one GQ summary dict (percent) per settings dict of ``settings_list``."""
-        args = [self._postprocess_args(s) for s in settings_list]
+        kwargs = [_postprocess_kwargs(_setting_cfg(self.base_cfg, s)) for s in settings_list]
         accs = [GQAccumulator(self.num_known, diagnostics=False) for _ in settings_list]
         bar = tqdm(
             total=len(settings_list) * len(self.cache),
@@ -218,32 +208,31 @@ class _Scorer:
         )
         for logits, field, gt_ids, record in self.cache:
             scores, identified, partitions = {}, {}, {}
-            for (ident, clusterer, clu_key, areas), acc in zip(args, accs):
+            for kw, acc in zip(kwargs, accs):
+                method, beta, clusterer = kw["identifier"], kw["beta"], kw["clusterer"]
+                ident = (method, kw["threshold"], beta)
                 if ident not in identified:
-                    method, threshold, beta = ident
                     if (method, beta) not in scores:
                         scores[method, beta] = identification_scores(
                             logits, self.num_known, method, beta
                         )
                     labels, confidence, unknown_score = scores[method, beta]
-                    labels = apply_threshold(labels, confidence, threshold, self.num_known)
+                    labels = apply_threshold(labels, confidence, kw["threshold"], self.num_known)
                     identified[ident] = (labels, unknown_score)
-                if hasattr(clusterer, "partition") and clu_key not in partitions:
-                    partitions[clu_key] = clusterer.partition(field)
+                partition = None
+                if hasattr(clusterer, "partition"):
+                    params = tuple(sorted(getattr(clusterer, "params", {}).items()))
+                    key = (type(clusterer).__name__, params)
+                    if key not in partitions:
+                        partitions[key] = clusterer.partition(field)
+                    partition = partitions[key]
                 out = goss_image_outputs(
                     logits,
                     field,
-                    num_known=self.num_known,
-                    identifier=ident[0],
-                    threshold=ident[1],
-                    beta=ident[2],
-                    clusterer=clusterer,
-                    label_divisor=self.label_divisor,
-                    known_min_area=areas[0],
-                    unknown_min_area=areas[1],
-                    partition=partitions.get(clu_key),
+                    partition=partition,
                     identified=identified[ident],
                     probabilities=False,
+                    **kw,
                 )
                 pan = out["panoptic_seg"][0]
                 segs = _goss_segments(pan, self.num_known, self.label_divisor)

@@ -7,7 +7,13 @@ and an unknown score (higher = more unknown) for the OSS metrics.
 
 import torch
 
-__all__ = ["IDENTIFIERS", "apply_threshold", "identification_scores", "identify_unknown"]
+__all__ = [
+    "IDENTIFIERS",
+    "apply_threshold",
+    "identification_scores",
+    "identification_threshold",
+    "identify_unknown",
+]
 
 IDENTIFIERS = ("msp", "max_logit", "n_plus_one")
 
@@ -55,6 +61,11 @@ def identification_scores(logits, num_known, method, beta=1.0):
     if logits.dim() != 3 or logits.shape[0] < num_known:
         raise ValueError(f"logits must be [>= {num_known}, H, W], got {tuple(logits.shape)}")
     return _FUNCS[method](logits.float(), num_known, beta)
+
+
+def identification_threshold(identifier, msp_threshold, max_logit_threshold):
+    """The threshold ``identifier`` applies (``n_plus_one`` has none and ignores it)."""
+    return max_logit_threshold if identifier == "max_logit" else msp_threshold
 
 
 def apply_threshold(labels, confidence, threshold, num_known):

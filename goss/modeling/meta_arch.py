@@ -12,6 +12,7 @@ from .bpd_head import build_bpd_head
 from .bpd_loss import bpd_loss
 from .clustering import build_unknown_clusterer
 from .contrastive import PixelContrastiveLoss, ProjectionHead
+from .identification import identification_threshold
 from .losses import weighted_cross_entropy
 from .postprocessing import goss_image_outputs, upsample_maps
 
@@ -243,8 +244,8 @@ class GOSS(nn.Module):
             logits (Tensor): ``[N(+1), H, W]`` at output resolution.
             field (Tensor): ``[2, H, W]`` BPD field at output resolution.
         """
-        threshold = (
-            self.max_logit_threshold if self.identifier == "max_logit" else self.msp_threshold
+        threshold = identification_threshold(
+            self.identifier, self.msp_threshold, self.max_logit_threshold
         )
         return goss_image_outputs(
             logits,

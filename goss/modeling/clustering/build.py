@@ -18,16 +18,14 @@ segments.
 The registered object is called with `obj(cfg)` and returns a callable
 `clusterer(unknown_mask, field=None) -> labels`: `unknown_mask` bool `[H, W]`, `field` the BPD
 field `[2, H, W]` of the clustering branch (or None), `labels` int64 `[H, W]` on the mask's device,
-`0` outside the mask and one positive id per segment inside it. Its attribute `needs_field` says
-whether it reads `field`; `partition(field)`, where present, returns the whole-image partition
-int `[H, W]` the labels are cut from (used for GQ_clu).
+`0` outside the mask and one positive id per segment inside it. A clusterer that cuts the mask
+from a whole-image partition also has `partition(field)` (int `[H, W]`, used for GQ_clu and
+computed once per image) and takes it as `clusterer(mask, field, partition=...)`.
 """
 
 
 class MaskClusterer:
     """Base of the clusterers that read only the unknown mask (no settings, no BPD field)."""
-
-    needs_field = False
 
     @configurable
     def __init__(self):

@@ -17,8 +17,6 @@ class SuperBPDClusterer:
     field; unknown pixels that share a region form one segment (paper §4.1.3).
     """
 
-    needs_field = True
-
     @configurable
     def __init__(self, *, theta_a=45.0, theta_l=116.0, theta_s=68.0, s_o=5.0):
         """
