@@ -7,7 +7,7 @@ histograms and per-image records. Accumulators add up (``+=``) across processes.
 import numpy as np
 
 from .bootstrap import bootstrap_gq
-from .clustering import clustering_stats
+from .clustering import clustering_stats, gt_components
 from .diagnostics import DiagnosticAccumulator, category_map
 from .metrics import category_quality, class_agnostic_quality, gq_summary, miou
 from .ood import ScoreHistogram, per_image_metrics
@@ -94,8 +94,13 @@ class GQAccumulator:
             self.scores += ScoreHistogram.from_pixels(score, positive, valid)
             self.num_scored += 1
             record["ood"] = per_image_metrics(score, positive, valid)
+        # the GT components, shared by GQ_clu and the field diagnostics
+        needs_components = clusters is not None or (
+            self.diagnostics is not None and field is not None
+        )
+        components = gt_components(gt_ids, gt_segments) if needs_components else None
         if clusters is not None:
-            c = clustering_stats(gt_ids, gt_segments, clusters, where=where)
+            c = clustering_stats(gt_ids, gt_segments, clusters, where=where, components=components)
             self.clu_stats += c
             self.num_clustered += 1
         if self.diagnostics is not None:
@@ -109,6 +114,7 @@ class GQAccumulator:
                 field,
                 clusterer,
                 where,
+                components,
             )
         self.stats += s
         self.images.append(record)

@@ -5,7 +5,7 @@ from scipy import ndimage
 
 from .stats import image_stats
 
-__all__ = ["gt_component_partition", "gt_segment_index", "clustering_stats"]
+__all__ = ["clustering_stats", "gt_component_partition", "gt_components", "gt_segment_index"]
 
 _EIGHT = np.ones((3, 3), dtype=bool)
 
@@ -53,12 +53,21 @@ def gt_segment_index(gt_ids, gt_segments):
     return index
 
 
-def clustering_stats(gt_ids, gt_segments, clusters, gt_void=0, where="image"):
+def gt_components(gt_ids, gt_segments):
+    """
+    The GT partition GQ_clu is scored against: int64 ``[H, W]`` ids ``1..K`` of the 8-connected
+    components of every non-crowd GT segment, 0 = void.
+    """
+    return gt_component_partition(gt_segment_index(gt_ids, gt_segments))
+
+
+def clustering_stats(gt_ids, gt_segments, clusters, gt_void=0, where="image", components=None):
     """
     Args:
         gt_ids (ndarray): integer ``[H, W]`` GT segment ids (``gt_void`` = void).
         gt_segments (list[dict]): GT ``segments_info``.
         clusters (ndarray): integer ``[H, W]`` whole-image partition (negative = void).
+        components (ndarray or None): :func:`gt_components` of the GT, when already computed.
     Returns:
         GQStats with one category: every GT component and every cluster is of category 0.
     """
@@ -68,7 +77,7 @@ def clustering_stats(gt_ids, gt_segments, clusters, gt_void=0, where="image"):
         raise ValueError(
             f"{where}: GT id map {gt_ids.shape} and clusters {clusters.shape} differ in size"
         )
-    comps = gt_component_partition(gt_segment_index(gt_ids, gt_segments))
+    comps = gt_components(gt_ids, gt_segments) if components is None else components
     gt_seg = [{"id": int(i), "category_id": 0} for i in range(1, int(comps.max()) + 1)]
     pred_ids = np.where(clusters < 0, -1, clusters)
     pred_seg = [{"id": int(i), "category_id": 0} for i in np.unique(pred_ids) if i >= 0]

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from ..layers.connected_components import connected_components
-from .clustering import clustering_stats, gt_component_partition, gt_segment_index
+from .clustering import clustering_stats, gt_components
 from .metrics import category_quality
 from .stats import GQStats, image_stats
 
@@ -144,6 +144,7 @@ class DiagnosticAccumulator:
         field=None,
         clusterer=None,
         where="image",
+        components=None,
     ):
         """
         Args:
@@ -152,6 +153,7 @@ class DiagnosticAccumulator:
             clusters (ndarray or None): int ``[H, W]`` whole-image partition of the model.
             field (ndarray or None): float ``[2, H, W]`` predicted BPD field.
             clusterer (callable or None): the model's clusterer (``UNKNOWN_CLUSTERER_REGISTRY``).
+            components (ndarray or None): ``gt_components`` of the GT, when already computed.
         """
         n = self.num_known
         self.sizes += size_bucket_stats(matches, n)
@@ -168,14 +170,16 @@ class DiagnosticAccumulator:
                 self.rows[name] += _unknown_row(gt_ids, gt_segments, lab, n, f"{where} ({name})")
                 self.row_images[name] += 1
         if field is not None:
-            self._add_field(gt_ids, gt_segments, np.asarray(field), oracle, clusterer, where)
+            if components is None:
+                components = gt_components(gt_ids, gt_segments)
+            field = np.asarray(field)
+            self._add_field(gt_ids, gt_segments, field, oracle, clusterer, where, components)
 
-    def _add_field(self, gt_ids, gt_segments, field, oracle, clusterer, where):
+    def _add_field(self, gt_ids, gt_segments, field, oracle, clusterer, where, comps):
         from goss.data.bpd_targets import compute_bpd_targets
 
         if field.shape != (2,) + np.shape(gt_ids):
             raise ValueError(f"{where}: BPD field {field.shape} does not fit GT {np.shape(gt_ids)}")
-        comps = gt_component_partition(gt_segment_index(gt_ids, gt_segments))
         gt_field, _ = compute_bpd_targets(comps, ignore_label=0)
         labelled = comps > 0
         for key, pixels in (("all", labelled), ("unknown", labelled & oracle)):
@@ -184,7 +188,9 @@ class DiagnosticAccumulator:
             self.angle[key][1] += count
         if clusterer is not None and hasattr(clusterer, "partition"):
             partition = clusterer.partition(torch.from_numpy(gt_field)).cpu().numpy()
-            self.gt_field_clu += clustering_stats(gt_ids, gt_segments, partition, where=where)
+            self.gt_field_clu += clustering_stats(
+                gt_ids, gt_segments, partition, where=where, components=comps
+            )
             self.num_gt_field += 1
 
     def __iadd__(self, other):
