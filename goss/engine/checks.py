@@ -4,6 +4,7 @@ metadata, and the weights against the model.
 """
 
 import logging
+import os
 
 from detectron2.checkpoint import DetectionCheckpointer
 from detectron2.data import MetadataCatalog
@@ -105,8 +106,11 @@ def load_trained_weights(model, weights, allow_untrained=False):
         weights (str): a path or URL (``MODEL.WEIGHTS``), may be empty.
         allow_untrained (bool): load and warn instead of raising.
     Raises:
-        ToolError: the model is untrained and ``allow_untrained`` is False.
+        ToolError: ``weights`` is a local path that does not exist, or the model is untrained
+            and ``allow_untrained`` is False.
     """
+    if weights and "://" not in weights and not os.path.isfile(weights):
+        raise ToolError(f"MODEL.WEIGHTS {weights}: no such file")
     problem = _weights_name_problem(weights)
     if problem is None or allow_untrained:
         checkpointer = _RecordingCheckpointer(model)

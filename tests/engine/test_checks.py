@@ -54,3 +54,11 @@ def test_untrained_weights_are_refused(tmp_path, goss_log):
         assert "--allow-untrained" in str(e.value)
     load_trained_weights(model, _save(tmp_path, "backbone", backbone), allow_untrained=True)
     assert "running it anyway (--allow-untrained)" in goss_log.text
+
+
+@pytest.mark.parametrize("allow_untrained", [False, True])
+def test_missing_weights_file_is_a_one_line_error(tmp_path, allow_untrained):
+    model = build_model(small_goss_cfg(num_known=3))
+    missing = str(tmp_path / "nope" / "model_final.pth")
+    with pytest.raises(ToolError, match=f"MODEL.WEIGHTS {missing}: no such file"):
+        load_trained_weights(model, missing, allow_untrained=allow_untrained)
