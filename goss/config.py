@@ -116,6 +116,14 @@ def add_goss_config(cfg):
     cfg.INPUT.SMALL_SEGMENT_AREA = 4096
     # The loss weight of those pixels (reference: 3).
     cfg.INPUT.SMALL_SEGMENT_WEIGHT = 3.0
+    # Outlier exposure for N+1 models: random textured synthetic objects pasted into augmented
+    # training crops as class N (goss/data/outlier_paste.py). Needs TRAIN_MODE "n_plus_one".
+    cfg.INPUT.OUTLIER_PASTE = CN()
+    cfg.INPUT.OUTLIER_PASTE.ENABLED = False  # off: class N is learnt from void only
+    cfg.INPUT.OUTLIER_PASTE.PROB = 0.5  # probability that a training image gets outliers
+    cfg.INPUT.OUTLIER_PASTE.MAX_OBJECTS = 3  # 1..MAX_OBJECTS objects per chosen image
+    # object size range, as fractions of the crop's shorter side
+    cfg.INPUT.OUTLIER_PASTE.SIZE_RANGE = (0.1, 0.4)
 
 
 def get_goss_cfg(config_file, opts=()):

@@ -62,6 +62,7 @@ BENCHMARKS = {
         "models": {
             "N-model": os.path.join(CONFIGS, "camvid_goss", "mobilenet_v2", "n_msp.yaml"),
             "GST": os.path.join(CONFIGS, "camvid_goss", "mobilenet_v2", "gst.yaml"),
+            "N+1-OE": os.path.join(CONFIGS, "camvid_goss", "mobilenet_v2", "n_plus_one_oe.yaml"),
         },
         "calibration": "camvid_goss_val",
         # split key -> (registered dataset, its directory under the datasets root)

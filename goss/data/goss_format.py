@@ -25,6 +25,7 @@ from PIL import Image
 
 __all__ = [
     "IGNORE_LABEL",
+    "UNKNOWN_LABEL",
     "SplitSpec",
     "convert_label",
     "read_label_png",
@@ -36,6 +37,10 @@ __all__ = [
 ]
 
 IGNORE_LABEL = 255
+# sem_seg value of the pixels of the unknown classes. Every training mode ignores them: an N+1
+# model learns class N from the source's own void (IGNORE_LABEL) only and never sees an unknown
+# class, which is what the open-set protocol promises.
+UNKNOWN_LABEL = 254
 SELECTION_RULES = ("all", "no_unknown", "has_unknown")
 
 
@@ -79,8 +84,8 @@ class SplitSpec:
             raise ValueError(f"{self.name}: a source id is in more than one of known/unknown/void")
         if any(i < 0 or i > 65535 for i in all_ids):
             raise ValueError(f"{self.name}: source ids must lie in 0..65535")
-        if not 0 < len(self.known_ids) < IGNORE_LABEL:
-            raise ValueError(f"{self.name}: need 1..254 known classes, got {len(self.known_ids)}")
+        if not 0 < len(self.known_ids) < UNKNOWN_LABEL:
+            raise ValueError(f"{self.name}: need 1..253 known classes, got {len(self.known_ids)}")
         if self.selection not in SELECTION_RULES:
             raise ValueError(f"{self.name}: selection must be one of {SELECTION_RULES}")
         if self.min_unknown_area < 0:
@@ -115,7 +120,8 @@ def convert_label(label: np.ndarray, spec: SplitSpec, lut: Optional[np.ndarray] 
         lut (ndarray, optional): ``spec.lookup_table()`` (pass it to avoid rebuilding it).
         path (str): file the label came from, for error messages.
     Returns:
-        dict with ``sem_seg`` (uint8 ``[H, W]`` train ids, 255 = unknown/void), ``panoptic``
+        dict with ``sem_seg`` (uint8 ``[H, W]`` train ids, ``UNKNOWN_LABEL`` 254 = unknown
+        classes, ``IGNORE_LABEL`` 255 = void), ``panoptic``
         (int32 ``[H, W]`` segment ids, 0 = void), ``segments_info`` (list of ``id``,
         ``category_id`` (train id; unknown = N), ``area``, ``iscrowd``), ``known_pixels``
         (``[N]`` int64), ``unknown_pixels`` / ``unknown_segments`` (dict source id -> int),
@@ -139,7 +145,8 @@ def convert_label(label: np.ndarray, spec: SplitSpec, lut: Optional[np.ndarray] 
     n = spec.num_known
     known = mapped >= 0
     known &= mapped < n
-    sem_seg = np.where(known, mapped, IGNORE_LABEL).astype(np.uint8)
+    void_value = np.where(mapped == -2, UNKNOWN_LABEL, IGNORE_LABEL)
+    sem_seg = np.where(known, mapped, void_value).astype(np.uint8)
     known_pixels = np.bincount(sem_seg[known], minlength=n).astype(np.int64)
 
     panoptic = np.where(known, sem_seg.astype(np.int32) + 1, 0).astype(np.int32)

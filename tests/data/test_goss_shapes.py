@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from goss.data.datasets.builtin_meta import SHAPES_NUM_KNOWN
-from goss.data.goss_format import rgb2id
+from goss.data.goss_format import UNKNOWN_LABEL, rgb2id
 from goss.data.shapes import build_goss_shapes
 
 
@@ -66,7 +66,7 @@ def test_unknown_only_in_val_and_void_clutter_only_in_train(tmp_path):
         for s in ann["segments_info"]:
             assert (pan == s["id"]).sum() == s["area"]
             if s["category_id"] == SHAPES_NUM_KNOWN:
-                assert (sem[pan == s["id"]] == 255).all()
+                assert (sem[pan == s["id"]] == UNKNOWN_LABEL).all()
             else:
                 assert (sem[pan == s["id"]] == s["category_id"]).all()
     tdata = json.loads((root / "train" / "panoptic.json").read_text())
