@@ -32,13 +32,17 @@ def add_goss_config(cfg):
     cfg.MODEL.GOSS.TRAIN_MODE = "n"
     # Number of known classes N (the semantic head has N or N+1 outputs, per TRAIN_MODE).
     cfg.MODEL.GOSS.NUM_KNOWN_CLASSES = 11
-    # Test-time unknown identification: "msp", "max_logit" or "n_plus_one".
+    # Test-time unknown identification: "msp", "max_logit", "energy" or "n_plus_one".
     cfg.MODEL.GOSS.IDENTIFIER = "msp"
     # MSP: a pixel whose max softmax probability is below this threshold is unknown.
     cfg.MODEL.GOSS.MSP_THRESHOLD = 0.5
     # MaxLogit: a pixel whose max logit, min-max normalised over the whole image, is below this
     # threshold is unknown (the reference normalised per column, a bug we do not reproduce).
     cfg.MODEL.GOSS.MAX_LOGIT_THRESHOLD = 0.5
+    # Energy: a pixel whose logsumexp over the N known logits (the negative free energy) is
+    # below this threshold is unknown. In logit units, so it depends on the model: calibrate it
+    # (tools/calibrate_goss.py searches quantiles of the score on the validation split).
+    cfg.MODEL.GOSS.ENERGY_THRESHOLD = 5.0
     # Confidence adjustment beta for N+1: the unknown probability is multiplied by beta before
     # the argmax (paper: 5.0; 1.0 = off).
     cfg.MODEL.GOSS.CONFIDENCE_ADJUSTMENT = 1.0
@@ -50,8 +54,12 @@ def add_goss_config(cfg):
     cfg.MODEL.GOSS.UNKNOWN_MIN_AREA = 0
     # How identified unknown pixels are grouped, a name in UNKNOWN_CLUSTERER_REGISTRY: "super_bpd"
     # (Super-BPD regions of the clustering branch's field), "connected_components" (8-connected
-    # components of the unknown mask) or "none" (one segment per image: the OSS baseline).
+    # components of the unknown mask), "split_components" (those components, cut along Super-BPD
+    # regions into pieces of at least SPLIT_MIN_AREA pixels) or "none" (one segment per image:
+    # the OSS baseline).
     cfg.MODEL.GOSS.UNKNOWN_CLUSTERING = "super_bpd"
+    # split_components: a piece of a component smaller than this joins the component's largest.
+    cfg.MODEL.GOSS.SPLIT_MIN_AREA = 256
     # Pad inputs so that height and width are divisible by this (-1: backbone's size_divisibility).
     cfg.MODEL.GOSS.SIZE_DIVISIBILITY = -1
     # Weight of the semantic cross-entropy loss (alpha_sem; paper 1.0).
