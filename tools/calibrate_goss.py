@@ -34,7 +34,7 @@ from detectron2.modeling import build_model  # noqa: E402
 from detectron2.utils.logger import setup_logger  # noqa: E402
 from goss.config import get_goss_cfg  # noqa: E402
 from goss.data import GOSSDatasetMapper  # noqa: E402
-from goss.engine.checks import check_num_known_classes, load_trained_weights  # noqa: E402
+from goss.engine.checks import check_dataset_metadata, load_trained_weights  # noqa: E402
 from goss.engine.errors import ToolError  # noqa: E402
 from goss.engine.calibration import (  # noqa: E402
     CLUSTERER_GRIDS,

@@ -35,7 +35,7 @@ from detectron2.solver.build import maybe_add_gradient_clipping
 from detectron2.utils.logger import setup_logger
 from goss.config import get_goss_cfg
 from goss.data import GOSSDatasetMapper
-from goss.engine.checks import check_num_known_classes, load_trained_weights
+from goss.engine.checks import check_dataset_metadata, load_trained_weights
 from goss.engine.errors import ToolError
 from goss.engine.resume import check_fresh_start, checkpoint_to_resume, continue_training
 from goss.evaluation import GQEvaluator
@@ -81,7 +81,15 @@ class Trainer(DefaultTrainer):
         # the model's clusterer, for the oracle row "oracle_id_model_clusters" of the diagnostics
         clusterer = build_unknown_clusterer(cfg)
         return DatasetEvaluators(
-            [GQEvaluator(dataset_name, output_dir=output_folder, clusterer=clusterer)]
+            [
+                GQEvaluator(
+                    dataset_name,
+                    output_dir=output_folder,
+                    clusterer=clusterer,
+                    num_known=cfg.MODEL.GOSS.NUM_KNOWN_CLASSES,
+                    label_divisor=cfg.MODEL.GOSS.LABEL_DIVISOR,
+                )
+            ]
         )
 
     @classmethod
@@ -142,7 +150,7 @@ def get_parser():
 
 def main(args):
     cfg = setup(args)
-    check_num_known_classes(cfg, [*cfg.DATASETS.TRAIN, *cfg.DATASETS.TEST])
+    check_dataset_metadata(cfg, [*cfg.DATASETS.TRAIN, *cfg.DATASETS.TEST])
     if args.eval_only:
         model = Trainer.build_model(cfg)
         weights = cfg.MODEL.WEIGHTS

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from goss.data.datasets.builtin_meta import SHAPES_NUM_KNOWN
-from goss.data.goss_format import rgb2id
+from goss.utils.panoptic_ids import rgb2id
 from goss.data.shapes import build_goss_shapes
 
 

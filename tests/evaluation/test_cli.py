@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from goss.utils.panoptic_export import id2rgb
+from goss.utils.panoptic_ids import id2rgb
 
 from .synthetic import random_pair
 

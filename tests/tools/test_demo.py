@@ -17,7 +17,7 @@ from detectron2.modeling import build_model
 
 from goss.config import get_goss_cfg
 from goss.engine.errors import ToolError
-from goss.utils import goss_to_coco_panoptic
+from goss.utils.panoptic_export import goss_to_coco_panoptic
 from tests.common import REPO, load_tool, small_goss_cfg, write_broken_pngs
 from tests.common import write_tiny_goss_dataset
 

@@ -9,6 +9,7 @@ classes in the order listed here.
 """
 
 from goss.data.goss_format import IGNORE_LABEL, SplitSpec
+from goss.utils.panoptic_ids import LABEL_DIVISOR
 
 __all__ = ["GOSS_SPLITS", "split_spec", "split_metadata", "UNKNOWN_COLOR"]
 
@@ -190,7 +191,7 @@ def split_metadata(goss_split):
         "stuff_classes": [k[1] for k in table["known"]] + ["unknown"],
         "stuff_colors": [list(k[2]) for k in table["known"]] + [list(UNKNOWN_COLOR)],
         "ignore_label": IGNORE_LABEL,
-        "label_divisor": 1000,
+        "label_divisor": LABEL_DIVISOR,
         "evaluator_type": "goss",
         "num_known_classes": len(table["known"]),
         "known_source_ids": [k[0] for k in table["known"]],
