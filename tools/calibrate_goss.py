@@ -26,17 +26,15 @@ import sys
 import torch
 from tqdm import tqdm
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-import goss  # noqa: E402,F401  (applies the Detectron2 shims, registers GOSS)
-from detectron2.data import build_detection_test_loader  # noqa: E402
-from detectron2.modeling import build_model  # noqa: E402
-from detectron2.utils.logger import setup_logger  # noqa: E402
-from goss.config import get_goss_cfg  # noqa: E402
-from goss.data import GOSSDatasetMapper  # noqa: E402
-from goss.engine.checks import check_dataset_metadata, load_trained_weights  # noqa: E402
-from goss.engine.errors import ToolError  # noqa: E402
-from goss.engine.calibration import (  # noqa: E402
+import goss  # noqa: F401  (applies the Detectron2 shims, registers GOSS)
+from detectron2.data import build_detection_test_loader
+from detectron2.modeling import build_model
+from detectron2.utils.logger import setup_logger
+from goss.config import get_goss_cfg
+from goss.data import GOSSDatasetMapper
+from goss.engine.checks import check_dataset_metadata, load_trained_weights
+from goss.engine.errors import ToolError
+from goss.engine.calibration import (
     CLUSTERER_GRIDS,
     IDENTIFICATION_GRIDS,
     MapCache,
@@ -45,9 +43,9 @@ from goss.engine.calibration import (  # noqa: E402
     format_sweep,
     write_calibrated_config,
 )
-from goss.data.goss_format import atomic_write_bytes  # noqa: E402
-from goss.evaluation.io import read_id_png  # noqa: E402
-from goss.evaluation.report import json_safe  # noqa: E402
+from goss.data.goss_format import atomic_write_bytes
+from goss.evaluation.io import read_id_png
+from goss.evaluation.report import json_safe
 
 logger = logging.getLogger("goss.calibrate")
 

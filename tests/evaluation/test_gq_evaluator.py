@@ -12,7 +12,7 @@ from PIL import Image
 from goss.evaluation import GQAccumulator, GQEvaluator
 from goss.utils.panoptic_ids import id2rgb
 
-from .synthetic import random_pair
+from goss.utils.reference.synthetic import random_pair
 
 N = 4
 

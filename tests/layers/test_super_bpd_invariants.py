@@ -70,7 +70,7 @@ def _graph_cases():
 def test_fixed_mode_repulsion_and_tiny_region_invariants():
     """Spec 6.4 items 8 and 9: no final region holds a repulsive pair, and a surviving region of
     at most 250 px repels every region it shares an edge with."""
-    from .superbpd_reference import reference_super_bpd
+    from goss.utils.reference.super_bpd import reference_super_bpd
 
     for angles in _graph_cases():
         graph = reference_super_bpd(angles.numpy(), return_graph=True)

@@ -12,7 +12,7 @@ from .common import (
     smooth_random_angles,
     torch_threads,
 )
-from .superbpd_reference import reference_super_bpd
+from goss.utils.reference.super_bpd import reference_super_bpd
 
 pytestmark = requires_ops
 
