@@ -4,9 +4,9 @@ and one warning filter.
 
 1. ``detectron2._C`` missing: the ``pb1-detectron2`` sdist installs without its compiled
    extension, yet ``detectron2.layers.deform_conv`` (and a few other modules) import ``_C`` at
-   import time. We attach to the ``detectron2`` package a placeholder module whose attributes raise a ``RuntimeError`` that
-   names the compiled op and says why it is missing. GOSS uses none of these ops (deformable
-   conv, rotated boxes, fast COCO eval).
+   import time. We attach to the ``detectron2`` package a placeholder module whose attributes
+   raise a ``RuntimeError`` that names the compiled op and says why it is missing. GOSS uses
+   none of these ops (deformable conv, rotated boxes, fast COCO eval).
 2. Pillow >= 10 removed ``Image.LINEAR``, which v0.6 uses as a default argument at import time.
    We alias it to ``Image.BILINEAR``.
 

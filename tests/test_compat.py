@@ -18,6 +18,7 @@ def test_missing_detectron2_op_raises_clear_error():
         _C.deform_conv_forward
     # the same error when reached through Detectron2's own code
     import torch
+
     from detectron2.layers.roi_align_rotated import ROIAlignRotated
 
     with pytest.raises(RuntimeError, match="roi_align_rotated_forward"):

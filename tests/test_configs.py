@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 import torch
+
 from detectron2.config import get_cfg
 from detectron2.data import DatasetCatalog, MetadataCatalog
 from detectron2.modeling import build_model
-
 from goss import add_goss_config
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "projects" / "GOSS" / "configs"

@@ -32,8 +32,7 @@ from detectron2.modeling import build_model
 from detectron2.utils.logger import setup_logger
 from goss.config import get_goss_cfg
 from goss.data import GOSSDatasetMapper
-from goss.engine.checks import check_dataset_metadata, load_trained_weights
-from goss.engine.errors import ToolError
+from goss.data.goss_format import atomic_write_bytes
 from goss.engine.calibration import (
     CLUSTERER_GRIDS,
     IDENTIFICATION_GRIDS,
@@ -43,7 +42,8 @@ from goss.engine.calibration import (
     format_sweep,
     write_calibrated_config,
 )
-from goss.data.goss_format import atomic_write_bytes
+from goss.engine.checks import check_dataset_metadata, load_trained_weights
+from goss.engine.errors import ToolError
 from goss.evaluation.io import read_id_png
 from goss.evaluation.report import json_safe
 
@@ -177,6 +177,7 @@ def run(args):
         raise SystemExit(
             f"--dataset {dataset}: calibrate on a validation split, not the test split"
         )
+    check_dataset_metadata(cfg, [dataset, *args.evaluate])
     out_dir = args.output or os.path.join(cfg.OUTPUT_DIR, "calibration")
     os.makedirs(out_dir, exist_ok=True)
     identifiers = args.identifiers or [cfg.MODEL.GOSS.IDENTIFIER]

@@ -99,7 +99,7 @@ class SplitSpec:
         return hashlib.sha256(text.encode()).hexdigest()
 
     def lookup_table(self) -> np.ndarray:
-        """``[65536]`` int32: train id (known), ``-2`` (unknown), ``255`` (void), ``-1`` (invalid)."""
+        """``[65536]`` int32: train id (known), -2 (unknown), 255 (void), -1 (invalid)."""
         lut = np.full(65536, -1, dtype=np.int32)
         lut[list(self.void_ids)] = IGNORE_LABEL
         lut[list(self.unknown_ids)] = -2

@@ -1,10 +1,10 @@
 """Detectron2 ``DatasetEvaluator`` for GOSS: GQ, GQ_kn, GQ_uk, SQ/RQ, mIoU, GQ_clu, OSS metrics."""
 
 import logging
-import os
 
 import numpy as np
 import torch
+
 from detectron2.data import MetadataCatalog
 from detectron2.evaluation import DatasetEvaluator
 from detectron2.utils import comm

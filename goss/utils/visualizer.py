@@ -23,9 +23,7 @@ def split_goss_segments(panoptic, num_known, label_divisor):
         known classes first, then unknown clusters in id order.
     """
     ids, categories, clusters = decode_goss_ids(panoptic, label_divisor, num_known + 1)
-    return [
-        (int(c), int(k), panoptic == i) for i, c, k in zip(ids.tolist(), categories, clusters)
-    ]
+    return [(int(c), int(k), panoptic == i) for i, c, k in zip(ids.tolist(), categories, clusters)]
 
 
 class GOSSVisualizer(Visualizer):

@@ -2,8 +2,8 @@
 
 import pytest
 import torch
-from detectron2.modeling import build_model
 
+from detectron2.modeling import build_model
 from goss.engine.checks import check_dataset_metadata, load_trained_weights
 from goss.engine.errors import ToolError
 from tests.common import small_goss_cfg, write_tiny_goss_dataset

@@ -13,7 +13,6 @@ import pytest
 from PIL import Image
 
 from goss.utils.panoptic_ids import id2rgb
-
 from goss.utils.reference.synthetic import random_pair
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -6,12 +6,11 @@ import os
 import numpy as np
 import pytest
 import torch
-from detectron2.data import MetadataCatalog
 from PIL import Image
 
+from detectron2.data import MetadataCatalog
 from goss.evaluation import GQAccumulator, GQEvaluator
 from goss.utils.panoptic_ids import id2rgb
-
 from goss.utils.reference.synthetic import random_pair
 
 N = 4

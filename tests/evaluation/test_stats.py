@@ -5,7 +5,6 @@ import pytest
 
 from goss.evaluation.metrics import gq_summary, miou
 from goss.evaluation.stats import GQStats, image_stats, segments_from_info
-
 from goss.utils.reference.gq_stats import panopticapi_style_stats, reference_stats
 from goss.utils.reference.synthetic import random_pair
 

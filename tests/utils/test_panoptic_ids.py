@@ -31,7 +31,8 @@ def test_goss_ids_decode():
 def test_building_a_dataset_does_not_import_the_drawing_code():
     code = (
         "import sys, goss.data.builder, goss.utils.panoptic_export; "
-        "print('detectron2.utils.visualizer' in sys.modules, 'goss.utils.visualizer' in sys.modules)"
+        "print('detectron2.utils.visualizer' in sys.modules, "
+        "'goss.utils.visualizer' in sys.modules)"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True

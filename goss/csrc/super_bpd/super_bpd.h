@@ -62,13 +62,9 @@ GOSS_HOST_DEVICE inline int direction_bin(float theta) {
 // Shared CPU region-graph stage. Given the boundary pairs (in raster order) and the area of each of
 // the n_nodes after-dilation super-BPDs (node k = k-th region in raster order of first pixel),
 // returns for every node the node id of the first node (minimum id) of its final region.
-std::vector<int32_t> merge_region_graph(
-    const int32_t* pair_i,
-    const int32_t* pair_j,
-    const float* pair_diff,
-    int64_t n_pairs,
-    const std::vector<int64_t>& areas,
-    const Params& params);
+std::vector<int32_t> merge_region_graph(const int32_t* pair_i, const int32_t* pair_j,
+                                        const float* pair_diff, int64_t n_pairs,
+                                        const std::vector<int64_t>& areas, const Params& params);
 
 // Exact float-domain forms of the reference's double-precision parent tests (section 3.2):
 // bin(theta) = #{k in 1..8 : theta >= bin_start[k]} mod 8, and a pixel is a root when
@@ -100,23 +96,13 @@ class ParentRows {
 };
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> super_bpd_cpu(
-    const at::Tensor& angles,
-    double theta_a,
-    double theta_l,
-    double theta_s,
-    double s_o,
-    bool reference_quirks,
-    bool intermediates);
+    const at::Tensor& angles, double theta_a, double theta_l, double theta_s, double s_o,
+    bool reference_quirks, bool intermediates);
 
 #if defined(WITH_CUDA)
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> super_bpd_cuda(
-    const at::Tensor& angles,
-    double theta_a,
-    double theta_l,
-    double theta_s,
-    double s_o,
-    bool reference_quirks,
-    bool intermediates);
+    const at::Tensor& angles, double theta_a, double theta_l, double theta_s, double s_o,
+    bool reference_quirks, bool intermediates);
 #endif
 
 // A [H, W] CPU tensor of dtype whose memory comes from (and returns to) a small pool of buffers.

@@ -55,8 +55,7 @@ inline void unite(int32_t* L, int32_t x, int32_t y) {
 // or with a root adjacent to it on its row, which gives the same sets.
 // Needs L initialised up to row h + 3, and 8 readable bytes after the last flag. Each window row
 // (at most 7 flags) is read as one 64-bit word, so only the roots found cost a branch.
-inline void unite_root_window(int32_t* L, const uint8_t* is_root, int32_t p, int64_t H,
-                              int64_t W) {
+inline void unite_root_window(int32_t* L, const uint8_t* is_root, int32_t p, int64_t H, int64_t W) {
   constexpr bool kLittle = std::endian::native == std::endian::little;
   const int64_t h = p / W, w = p % W;
   const int64_t w0 = std::max<int64_t>(0, w - kRootRadius);
@@ -246,8 +245,8 @@ constexpr PackTable kPack;
 // The columns w of a row whose L differs from its right (w + 1 < W) or bottom neighbour's, in
 // order, written to cols (room for W + 4); returns their number. Branch-free: with SSE2, four
 // columns at a time are compared and their boundary columns packed with a table.
-int64_t boundary_columns(const int32_t* __restrict row, const int32_t* __restrict below,
-                         int64_t W, int32_t* __restrict cols) {
+int64_t boundary_columns(const int32_t* __restrict row, const int32_t* __restrict below, int64_t W,
+                         int32_t* __restrict cols) {
   int64_t n = 0;
   int64_t w = 0;
 #if defined(__SSE2__)

@@ -3,8 +3,6 @@ Slow pure-Python Super-BPD (``docs/super_bpd.md``, steps 1-8), written per pixel
 description as an independent check of ``torch.ops.goss.super_bpd``. Use it on small fields only.
 """
 
-import math
-
 import numpy as np
 
 PI = 3.14159265
