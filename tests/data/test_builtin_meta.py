@@ -1,4 +1,4 @@
-"""Class tables (goss_reference.md §1.2, paper Table 2) and the registered splits' metadata."""
+"""Class tables (paper Table 2) and the registered splits' metadata."""
 
 from detectron2.data import DatasetCatalog, MetadataCatalog
 from goss.data.datasets import GOSS_SPLITS, split_spec

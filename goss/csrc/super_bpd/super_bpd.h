@@ -1,4 +1,4 @@
-// Super-BPD post-processing (Wan et al., CVPR 2020), following spec/super_bpd.md section 3.
+// Super-BPD post-processing (Wan et al., CVPR 2020); the steps are those of docs/super-bpd.md.
 //
 // torch.ops.goss.super_bpd(angles float32 [H, W], theta_a, theta_l, theta_s, s_o, reference_quirks,
 //                          intermediates=True)
@@ -66,7 +66,7 @@ std::vector<int32_t> merge_region_graph(const int32_t* pair_i, const int32_t* pa
                                         const float* pair_diff, int64_t n_pairs,
                                         const std::vector<int64_t>& areas, const Params& params);
 
-// Exact float-domain forms of the reference's double-precision parent tests (section 3.2):
+// Exact float-domain forms of the reference's double-precision parent tests (step 2):
 // bin(theta) = #{k in 1..8 : theta >= bin_start[k]} mod 8, and a pixel is a root when
 // root_lo <= |theta - theta_parent| <= root_hi.
 struct FloatTables {
@@ -76,7 +76,7 @@ struct FloatTables {
   float root_hi;
 };
 
-// Section 3.2 on the CPU (super_bpd_parents.cpp): par[p] = the parent of pixel p, or p for a
+// Step 2 on the CPU (super_bpd_parents.cpp): par[p] = the parent of pixel p, or p for a
 // root, and is_root[p] = (par[p] == p), for angles float [H, W], by rows.
 class ParentRows {
  public:

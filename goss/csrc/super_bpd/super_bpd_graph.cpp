@@ -1,4 +1,4 @@
-// Region-graph stage of Super-BPD (spec/super_bpd.md sections 3.5-3.8), shared by the CPU and the
+// Region-graph stage of Super-BPD (docs/super-bpd.md, steps 5-8), shared by the CPU and the
 // CUDA op: sparse edge accumulation in a fixed (raster) order, edge classification, a stable sort
 // by (mean, i, j) and the two greedy merge passes, with the reference's quirks Q2/Q3 switchable.
 #include <algorithm>
@@ -108,7 +108,7 @@ std::vector<int32_t> merge_region_graph(const int32_t* pair_i, const int32_t* pa
   const int32_t n_nodes = static_cast<int32_t>(areas.size());
   std::vector<Edge> edges = accumulate_edges(pair_i, pair_j, pair_diff, n_pairs, n_nodes);
 
-  // Classification: repulsive pairs are not edges (section 3.6).
+  // Classification: repulsive pairs are not edges (step 6).
   const double repulse_thresh = kPi - params.s_o * kPi / 180.0;
   std::vector<std::vector<int32_t>> rows(n_nodes);
   std::vector<int64_t> candidates;

@@ -1,4 +1,4 @@
-// Section 3.2 of spec/super_bpd.md on the CPU: the parent of every pixel (itself for a root).
+// Step 2 of docs/super-bpd.md on the CPU: the parent of every pixel (itself for a root).
 //
 // The per-pixel tests are evaluated exactly in float (FloatTables), so that the interior of each
 // row can run as branch-free SIMD code written with GCC/Clang vector extensions: the direction

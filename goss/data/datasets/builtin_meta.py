@@ -46,7 +46,7 @@ COCO_STUFF_NAMES = (
 # COCO-Stuff id -> name, 171 classes (things 1-90 with gaps, stuff 92-182)
 COCO_STUFF_CLASSES = {**COCO_THINGS, **{92 + i: n for i, n in enumerate(COCO_STUFF_NAMES)}}
 
-# known COCO ids of the COCO-Stuff-GOSS splits (goss_reference.md §1.2); unknown = the rest
+# known COCO ids of the COCO-Stuff-GOSS splits (the paper's Table 2 counts); unknown = the rest
 _ALL_STUFF = list(range(92, 183))
 COCO_STUFF_GOSS_KNOWN = {
     "voc": [1, 2, 3, 4, 5, 6, 7, 9, 16, 17, 18, 19, 20, 21, 44, 62, 63, 64, 67, 72] + _ALL_STUFF,

@@ -1,5 +1,5 @@
 """
-Slow pure-Python Super-BPD (``docs/super_bpd.md``, steps 1-8), written per pixel from that
+Slow pure-Python Super-BPD (``docs/super-bpd.md``, steps 1-8), written per pixel from that
 description as an independent check of ``torch.ops.goss.super_bpd``. Use it on small fields only.
 """
 
