@@ -6,6 +6,8 @@ from detectron2.config import CfgNode as CN
 from detectron2.config import get_cfg
 from detectron2.projects.deeplab import add_deeplab_config
 
+from .utils.panoptic_ids import LABEL_DIVISOR
+
 __all__ = ["add_goss_config", "get_goss_cfg"]
 
 
@@ -46,8 +48,9 @@ def add_goss_config(cfg):
     # Confidence adjustment beta for N+1: the unknown probability is multiplied by beta before
     # the argmax (paper: 5.0; 1.0 = off).
     cfg.MODEL.GOSS.CONFIDENCE_ADJUSTMENT = 1.0
-    # panoptic id = category * LABEL_DIVISOR + cluster id.
-    cfg.MODEL.GOSS.LABEL_DIVISOR = 1000
+    # panoptic id = category * LABEL_DIVISOR + cluster id. Must equal the datasets' metadata
+    # label_divisor, which the evaluator decodes with (the tools check it).
+    cfg.MODEL.GOSS.LABEL_DIVISOR = LABEL_DIVISOR
     # Known-class segments smaller than this many pixels become void in the output.
     cfg.MODEL.GOSS.KNOWN_MIN_AREA = 0
     # Unknown clusters smaller than this many pixels become void in the output.

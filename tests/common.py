@@ -3,7 +3,6 @@
 from pathlib import Path
 
 from detectron2.config import get_cfg
-
 from goss import add_goss_config
 
 REPO = Path(__file__).resolve().parents[1]

@@ -30,7 +30,7 @@ from typing import List, Optional, Sequence
 
 from tqdm import tqdm
 
-from goss.utils.panoptic_export import id2rgb
+from goss.utils.panoptic_ids import id2rgb
 
 from .goss_format import (
     SplitSpec,

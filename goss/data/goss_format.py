@@ -1,6 +1,7 @@
 """
 Conversion of one source semantic label map into the GOSS benchmark format, and the small I/O
-helpers the builders share (atomic writes, checked PNG reads, ``rgb2id``).
+helpers the builders share (atomic writes, checked PNG reads). The PNG id encoding itself lives
+in :mod:`goss.utils.panoptic_ids`.
 
 A source label map holds *source* class ids (COCO-Stuff ids, Cityscapes label ids, CamVid
 values, ...). :class:`SplitSpec` says which source ids are known (in train-id order), unknown
@@ -29,7 +30,6 @@ __all__ = [
     "SplitSpec",
     "convert_label",
     "read_label_png",
-    "rgb2id",
     "atomic_write_bytes",
     "atomic_write_json",
     "encode_png",
@@ -104,7 +104,7 @@ class SplitSpec:
         return hashlib.sha256(text.encode()).hexdigest()
 
     def lookup_table(self) -> np.ndarray:
-        """``[65536]`` int32: train id (known), ``-2`` (unknown), ``255`` (void), ``-1`` (invalid)."""
+        """``[65536]`` int32: train id (known), -2 (unknown), 255 (void), -1 (invalid)."""
         lut = np.full(65536, -1, dtype=np.int32)
         lut[list(self.void_ids)] = IGNORE_LABEL
         lut[list(self.unknown_ids)] = -2
@@ -210,12 +210,6 @@ def image_size(data: bytes, path):
             return im.height, im.width
     except Exception as e:
         raise ValueError(f"{path}: cannot read image: {e}") from e
-
-
-def rgb2id(rgb: np.ndarray) -> np.ndarray:
-    """``[H, W, 3]`` uint8 -> ``[H, W]`` int64 ids (id = R + 256 G + 256^2 B)."""
-    rgb = np.asarray(rgb).astype(np.int64)
-    return rgb[..., 0] + 256 * rgb[..., 1] + 65536 * rgb[..., 2]
 
 
 def encode_png(array: np.ndarray) -> bytes:

@@ -57,7 +57,8 @@ def _main_table(rows):
             ]
         )
     headers = ["model", "identification / clustering", "GQ [95% CI]", "GQ_kn", "GQ_uk [95% CI]",
-               "SQ_uk", "RQ_uk", "unknown TP / FP / FN", "GQ_clu", "AUROC", "calibrated settings"]  # fmt: skip
+               "SQ_uk", "RQ_uk", "unknown TP / FP / FN", "GQ_clu", "AUROC",
+               "calibrated settings"]  # fmt: skip
     return tabulate(body, headers=headers, tablefmt="pipe")
 
 
@@ -117,7 +118,8 @@ def _size_field_table(rows):
         field = [_f(m.get(k)) for k in ("field_angle_error", "field_angle_error_uk")]
         body.append([r["model"], r["row"], *sizes, *field, _f(m.get("GQ_clu_gt_field"))])
     headers = ["model", "row", *(f"{b}: GQ_uk / recall (GT segs)" for b, _, _ in SIZE_BUCKETS),
-               "field angle error (deg)", "on unknown px", "GQ_clu, Super-BPD on GT field"]  # fmt: skip
+               "field angle error (deg)", "on unknown px",
+               "GQ_clu, Super-BPD on GT field"]  # fmt: skip
     return tabulate(body, headers=headers, tablefmt="pipe")
 
 
@@ -160,7 +162,8 @@ def write_report(stem, rows, command, schedule, calibration):
             "",
             _diagnostic_table([r for r in sub if not r["row"].endswith("--eval-only)")]),
             "",
-            "By GT unknown segment size (small < 32^2, large >= 96^2 px), and the clustering branch:",
+            "By GT unknown segment size (small < 32^2, large >= 96^2 px), and the clustering "
+            "branch:",
             "",
             _size_field_table([r for r in sub if not r["row"].endswith("--eval-only)")]),
             "",

@@ -1,4 +1,4 @@
-"""Fusion of identified semantics and unknown clusters into the GOSS output (design.md §4)."""
+"""Fusion of identified semantics and unknown clusters into the GOSS output (ids: ``docs/formats.md``)."""
 
 import logging
 

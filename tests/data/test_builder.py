@@ -11,7 +11,8 @@ from PIL import Image
 import goss.data.builder as builder_mod
 from goss.data.builder import build_split
 from goss.data.datasets import load_goss_json, split_spec
-from goss.data.goss_format import convert_label, rgb2id
+from goss.data.goss_format import convert_label
+from goss.utils.panoptic_ids import rgb2id
 
 from .fixtures import write_sample
 

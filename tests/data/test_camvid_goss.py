@@ -11,7 +11,7 @@ from PIL import Image
 
 from goss.data.datasets import load_goss_json
 from goss.data.datasets.builtin_meta import CAMVID_VOID
-from goss.data.goss_format import rgb2id
+from goss.utils.panoptic_ids import rgb2id
 
 REPO = Path(__file__).resolve().parents[2]
 CAMVID = REPO.parent / "shared" / "data" / "camvid"

@@ -133,7 +133,7 @@ def test_evaluate_settings_writes_every_metric(tmp_path):
         MetadataCatalog.get(name).set(stuff_classes=["a", "b", "unknown"], label_divisor=1000)
     from PIL import Image
 
-    from goss.utils.panoptic_export import id2rgb
+    from goss.utils.panoptic_ids import id2rgb
 
     cache = MapCache(1 << 30)
     for k, (lg, fd, gt, record) in enumerate(_synthetic_cache()):
