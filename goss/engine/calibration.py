@@ -201,7 +201,7 @@ def evaluate_settings(base_cfg, cache, settings, dataset_name, output_dir=None, 
 
 
 class _Scorer:
-    """GQ of post-processing settings on the cached maps (identification and clusterings memoised)."""
+    """GQ of post-processing settings on cached maps (identifications and partitions memoised)."""
 
     def __init__(self, base_cfg, cache, progress=True):
         self.base_cfg = base_cfg

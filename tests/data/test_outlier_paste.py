@@ -37,7 +37,8 @@ def test_pasted_outlier_is_class_n_with_its_own_field():
     assert (out["sem_seg"].numpy()[12:18, 20:26] == N).all()
     field = out["bpd_field"].numpy()[:, 12:18, 20:26]
     assert (out["bpd_weights"].numpy()[12:18, 20:26] > 0).all()
-    # the field points away from the outlier's own boundary: the top row (corners aside) points down (+row)
+    # the field points away from the outlier's own boundary: its top row (corners aside) points
+    # down (+row)
     assert (field[0, 0, 1:-1] >= 1).all()
 
 

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 import torch
-from detectron2.data import MetadataCatalog
 
+from detectron2.data import MetadataCatalog
 from goss.config import get_goss_cfg
 from goss.engine.calibration import (
     MapCache,

@@ -2,9 +2,9 @@
 
 import pytest
 import torch
-from detectron2.modeling import build_model
 
 import goss.modeling.clustering.super_bpd as super_bpd_module
+from detectron2.modeling import build_model
 from goss.modeling.clustering import UNKNOWN_CLUSTERER_REGISTRY, build_unknown_clusterer
 from tests.common import small_goss_cfg
 from tests.modeling.test_goss_e2e import _toy_batch
