@@ -24,6 +24,8 @@ class SplitComponentsClusterer(SuperBPDClusterer):
     component into small pieces) the result falls back to the connected components.
     """
 
+    name = "split_components"
+
     @configurable
     def __init__(self, *, min_area=256, **super_bpd_params):
         """
@@ -42,20 +44,15 @@ class SplitComponentsClusterer(SuperBPDClusterer):
 
     def __call__(self, unknown_mask, field=None, partition=None):
         """
-        Args:
-            unknown_mask (Tensor): bool ``[H, W]``.
-            field (Tensor): float ``[2, H, W]``; not needed when ``partition`` is given.
-            partition (Tensor or None): the output of :meth:`partition` for ``field``.
+        Args and shapes as :meth:`SuperBPDClusterer.__call__`.
+
         Returns:
             Tensor: int64 ``[H, W]``: segment ids ``1..K``, 0 outside the mask.
         """
         out = torch.zeros(unknown_mask.shape, dtype=torch.int64, device=unknown_mask.device)
         if not bool(unknown_mask.any()):
             return out
-        if partition is None:
-            if field is None:
-                raise ValueError("the split_components clusterer needs the BPD field")
-            partition = self.partition(field)
+        partition = self.resolve_partition(field, partition)
         comps = connected_components(unknown_mask)[unknown_mask]
         regions = partition.to(unknown_mask.device).long()[unknown_mask]
         span = int(regions.max()) + 1

@@ -17,6 +17,8 @@ class SuperBPDClusterer:
     field; unknown pixels that share a region form one segment (paper §4.1.3).
     """
 
+    name = "super_bpd"
+
     @configurable
     def __init__(self, *, theta_a=45.0, theta_l=116.0, theta_s=68.0, s_o=5.0):
         """
@@ -39,6 +41,14 @@ class SuperBPDClusterer:
         """
         return super_bpd(field.float().contiguous(), **self.params)
 
+    def resolve_partition(self, field=None, partition=None):
+        """``partition`` if given, else :meth:`partition` of ``field`` (which is then needed)."""
+        if partition is not None:
+            return partition
+        if field is None:
+            raise ValueError(f"the {self.name} clusterer needs the BPD field")
+        return self.partition(field)
+
     def __call__(self, unknown_mask, field=None, partition=None):
         """
         Args:
@@ -48,8 +58,5 @@ class SuperBPDClusterer:
         Returns:
             Tensor: int64 ``[H, W]``: the region id of each unknown pixel, 0 elsewhere.
         """
-        if partition is None:
-            if field is None:
-                raise ValueError("the super_bpd clusterer needs the BPD field")
-            partition = self.partition(field)
+        partition = self.resolve_partition(field, partition)
         return torch.where(unknown_mask, partition.long(), 0)
