@@ -35,10 +35,10 @@ def test_placeholder_exactly_where_detectron2_needs_it():
 
 
 def test_missing_detectron2_op_raises_clear_error():
+    if not _placeholder_attached():
+        pytest.skip("no placeholder: a full build, or a Detectron2 that guards its _C imports")
     from detectron2 import _C
 
-    if not isinstance(_C, compat.MissingDetectron2Ops):
-        pytest.skip("no placeholder: a full build, or a Detectron2 that guards its _C imports")
     with pytest.raises(RuntimeError, match=r"deform_conv_forward.*without its compiled extension"):
         _C.deform_conv_forward
     # the same error when reached through Detectron2's own code
