@@ -125,17 +125,16 @@ def install_main(snapshot):
     snapshot = Path(snapshot) if os.path.isabs(snapshot) else REPO / snapshot
     if not snapshot.is_file():
         sys.exit(f"error: --snapshot {snapshot}: no such file")
+    check_sha256(snapshot, MAIN_SHA256, "the Detectron2 main snapshot")
+    if installed_version(PACKAGE) is not None:
+        sys.exit(f"error: {PACKAGE} (Detectron2 v0.6) is installed here; use a new environment")
     if (
         installed_version("detectron2") is not None
-        and installed_version(PACKAGE) is None
         and MAIN_MARKER.is_file()
         and MAIN_MARKER.read_text().strip() == MAIN_SHA256
     ):
         print(f"Detectron2 main ({snapshot.name}) already installed")
         return 0
-    if installed_version(PACKAGE) is not None:
-        sys.exit(f"error: {PACKAGE} (Detectron2 v0.6) is installed here; use a new environment")
-    check_sha256(snapshot, MAIN_SHA256, "the Detectron2 main snapshot")
     with tempfile.TemporaryDirectory(prefix="goss-d2main-") as tmp:
         src = Path(tmp) / "detectron2"
         src.mkdir()
