@@ -2,6 +2,8 @@
 # shared and idempotent: it creates .venv, installs requirements.txt and Detectron2 v0.6, and
 # builds goss._C; each step is redone only when its inputs change. `make test-detectron2-main`
 # does the same in .venv-d2main with Detectron2's main branch (a checksummed snapshot) instead.
+# `make lint` (run by CI before the tests) checks the Python (ruff, pyproject.toml) and C++/CUDA
+# (clang-format, .clang-format) style with the tools pinned in requirements-dev.txt.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -22,7 +24,7 @@ DEMO_CFG := projects/GOSS/configs/goss_shapes/gst_mobilenet_v2.yaml
 DEMO_OUT := output/demo
 DEMO_EVAL := inference/goss_shapes_val/gq_results.json
 
-.PHONY: install test test-detectron2-main demo clean
+.PHONY: install test test-detectron2-main demo lint clean
 
 install: $(VENV)/.goss-built
 
@@ -41,6 +43,15 @@ $(VENV)/.deps-installed: requirements.txt requirements-nodeps.txt dev/install_de
 $(VENV)/.goss-built: $(VENV)/.deps-installed setup.py $(CSRC)
 	$(PIP) install --no-build-isolation --no-deps -e .
 	touch $@
+
+$(VENV)/.lint-installed: requirements-dev.txt | $(PY)
+	$(PIP) install -r requirements-dev.txt
+	touch $@
+
+lint: $(VENV)/.lint-installed
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/clang-format --dry-run --Werror $(CSRC)
 
 test: install
 	GOSS_EXPECT_OPS=1 $(PY) -m pytest -n $(JOBS) tests

@@ -6,6 +6,7 @@ C++ sources under ``goss/csrc`` are always built; the CUDA kernels (``*.cu``) ar
 GPU is visible or ``FORCE_CUDA=1`` (Detectron2's pattern). Use ``pip install -e .
 --no-build-isolation`` so the extension is built against the installed torch.
 """
+
 import glob
 import os
 

@@ -1,8 +1,8 @@
 """
-The shims Detectron2 needs on this project's pinned stack (design.md section 2). GOSS is tested
-with Detectron2 v0.6 (the ``pb1-detectron2`` sdist) and with Detectron2's main branch, both
-installed without their compiled extension; both report the version "0.6", so every shim detects
-the behaviour it works around instead of reading the version.
+The shims Detectron2 needs on this project's pinned stack (see ``docs/install.md``), and one
+warning filter. GOSS is tested with Detectron2 v0.6 (the ``pb1-detectron2`` sdist) and with
+Detectron2's main branch, both installed without their compiled extension; both report the
+version "0.6", so every shim detects the behaviour it works around instead of reading the version.
 
 1. ``detectron2._C`` missing where Detectron2 imports it unguarded. v0.6's
    ``detectron2.layers.deform_conv`` (and ``rotated_boxes``, ``roi_align_rotated`` and the fast
@@ -19,14 +19,19 @@ the behaviour it works around instead of reading the version.
 Each shim is a no-op where it is not needed (a full Detectron2 build, a Detectron2 that guards
 its ``_C`` imports, an old Pillow). :func:`apply_shims` is called by ``import goss`` before
 anything imports Detectron2's layers.
+
+3. PyTorch >= 2.10 deprecates ``torch.jit.script`` with a ``FutureWarning``, which fvcore's
+   ``focal_loss`` and Detectron2's ``box_regression`` trigger at import time (GOSS scripts
+   nothing). :func:`apply_shims` imports those two modules with that one warning ignored; the
+   filter is not left in place, so the warning still reaches any other caller.
 """
 
 import ast
 import importlib
 import os
 import re
-import sys
 import types
+import warnings
 
 __all__ = ["apply_shims", "detectron2_guards_C_imports", "MissingDetectron2Ops"]
 
@@ -178,11 +183,29 @@ def _shim_pil_linear():
     return True
 
 
+# The modules of Detectron2 (v0.6 and main) and fvcore that call torch.jit.script at import time.
+_TORCHSCRIPT_AT_IMPORT = ("fvcore.nn.focal_loss", "detectron2.modeling.box_regression")
+
+
+def _import_without_torchscript_warning():
+    """Import :data:`_TORCHSCRIPT_AT_IMPORT` with only their ``torch.jit.script`` FutureWarning
+    silenced (a no-op once they are imported)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message=r"`torch\.jit\.script` is deprecated", category=FutureWarning
+        )
+        for name in _TORCHSCRIPT_AT_IMPORT:
+            importlib.import_module(name)
+
+
 def apply_shims():
     """
-    Apply both shims (idempotent).
+    Apply both shims (idempotent), then import the modules that trigger the ``torch.jit.script``
+    deprecation warning without it.
 
     Returns:
         dict[str, bool]: which shims were needed, keyed ``"detectron2_C"`` and ``"pil_linear"``.
     """
-    return {"detectron2_C": _shim_missing_detectron2_ops(), "pil_linear": _shim_pil_linear()}
+    applied = {"detectron2_C": _shim_missing_detectron2_ops(), "pil_linear": _shim_pil_linear()}
+    _import_without_torchscript_warning()
+    return applied

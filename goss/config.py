@@ -6,6 +6,8 @@ from detectron2.config import CfgNode as CN
 from detectron2.config import get_cfg
 from detectron2.projects.deeplab import add_deeplab_config
 
+from .utils.panoptic_ids import LABEL_DIVISOR
+
 __all__ = ["add_goss_config", "get_goss_cfg"]
 
 
@@ -32,26 +34,35 @@ def add_goss_config(cfg):
     cfg.MODEL.GOSS.TRAIN_MODE = "n"
     # Number of known classes N (the semantic head has N or N+1 outputs, per TRAIN_MODE).
     cfg.MODEL.GOSS.NUM_KNOWN_CLASSES = 11
-    # Test-time unknown identification: "msp", "max_logit" or "n_plus_one".
+    # Test-time unknown identification: "msp", "max_logit", "energy" or "n_plus_one".
     cfg.MODEL.GOSS.IDENTIFIER = "msp"
     # MSP: a pixel whose max softmax probability is below this threshold is unknown.
     cfg.MODEL.GOSS.MSP_THRESHOLD = 0.5
     # MaxLogit: a pixel whose max logit, min-max normalised over the whole image, is below this
     # threshold is unknown (the reference normalised per column, a bug we do not reproduce).
     cfg.MODEL.GOSS.MAX_LOGIT_THRESHOLD = 0.5
+    # Energy: a pixel whose logsumexp over the N known logits (the negative free energy) is
+    # below this threshold is unknown. In logit units, so it depends on the model: calibrate it
+    # (tools/calibrate_goss.py searches quantiles of the score on the validation split).
+    cfg.MODEL.GOSS.ENERGY_THRESHOLD = 5.0
     # Confidence adjustment beta for N+1: the unknown probability is multiplied by beta before
     # the argmax (paper: 5.0; 1.0 = off).
     cfg.MODEL.GOSS.CONFIDENCE_ADJUSTMENT = 1.0
-    # panoptic id = category * LABEL_DIVISOR + cluster id.
-    cfg.MODEL.GOSS.LABEL_DIVISOR = 1000
+    # panoptic id = category * LABEL_DIVISOR + cluster id. Must equal the datasets' metadata
+    # label_divisor, which the evaluator decodes with (the tools check it).
+    cfg.MODEL.GOSS.LABEL_DIVISOR = LABEL_DIVISOR
     # Known-class segments smaller than this many pixels become void in the output.
     cfg.MODEL.GOSS.KNOWN_MIN_AREA = 0
     # Unknown clusters smaller than this many pixels become void in the output.
     cfg.MODEL.GOSS.UNKNOWN_MIN_AREA = 0
     # How identified unknown pixels are grouped, a name in UNKNOWN_CLUSTERER_REGISTRY: "super_bpd"
     # (Super-BPD regions of the clustering branch's field), "connected_components" (8-connected
-    # components of the unknown mask) or "none" (one segment per image: the OSS baseline).
+    # components of the unknown mask), "split_components" (those components, cut along Super-BPD
+    # regions into pieces of at least SPLIT_MIN_AREA pixels) or "none" (one segment per image:
+    # the OSS baseline).
     cfg.MODEL.GOSS.UNKNOWN_CLUSTERING = "super_bpd"
+    # split_components: a piece of a component smaller than this joins the component's largest.
+    cfg.MODEL.GOSS.SPLIT_MIN_AREA = 256
     # Pad inputs so that height and width are divisible by this (-1: backbone's size_divisibility).
     cfg.MODEL.GOSS.SIZE_DIVISIBILITY = -1
     # Weight of the semantic cross-entropy loss (alpha_sem; paper 1.0).
@@ -116,6 +127,14 @@ def add_goss_config(cfg):
     cfg.INPUT.SMALL_SEGMENT_AREA = 4096
     # The loss weight of those pixels (reference: 3).
     cfg.INPUT.SMALL_SEGMENT_WEIGHT = 3.0
+    # Outlier exposure for N+1 models: random textured synthetic objects pasted into augmented
+    # training crops as class N (goss/data/outlier_paste.py). Needs TRAIN_MODE "n_plus_one".
+    cfg.INPUT.OUTLIER_PASTE = CN()
+    cfg.INPUT.OUTLIER_PASTE.ENABLED = False  # off: class N is learnt from void only
+    cfg.INPUT.OUTLIER_PASTE.PROB = 0.5  # probability that a training image gets outliers
+    cfg.INPUT.OUTLIER_PASTE.MAX_OBJECTS = 3  # 1..MAX_OBJECTS objects per chosen image
+    # object size range, as fractions of the crop's shorter side
+    cfg.INPUT.OUTLIER_PASTE.SIZE_RANGE = (0.1, 0.4)
 
 
 def get_goss_cfg(config_file, opts=()):

@@ -3,7 +3,6 @@
 from pathlib import Path
 
 from detectron2.config import get_cfg
-
 from goss import add_goss_config
 
 REPO = Path(__file__).resolve().parents[1]
@@ -110,7 +109,7 @@ def write_tiny_goss_dataset(root, name, num_images=2, size=(64, 64), num_known=3
         for s in segments:
             s["area"] = int((pan == s["id"]).sum())
         sem_train = sem.copy()
-        sem_train[pan >= 100] = 255
+        sem_train[pan >= 100] = 254  # UNKNOWN_LABEL: unknown classes in training PNGs
         image = (
             rng.randint(0, 40, size=(h, w, 3))
             + (sem[..., None] * 60)

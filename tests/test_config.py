@@ -3,9 +3,8 @@
 import inspect
 import re
 
-from detectron2.config import get_cfg
-
 import goss.config
+from detectron2.config import get_cfg
 from goss import add_goss_config
 
 _ASSIGN = re.compile(r"^\s*(cfg\.[A-Z0-9_.]+)\s*=")

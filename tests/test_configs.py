@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 import torch
+
 from detectron2.config import get_cfg
 from detectron2.data import DatasetCatalog, MetadataCatalog
 from detectron2.modeling import build_model
-
 from goss import add_goss_config
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "projects" / "GOSS" / "configs"
@@ -67,3 +67,26 @@ def test_model_builds_and_runs_on_cpu(path):
     num_outputs = cfg.MODEL.GOSS.NUM_KNOWN_CLASSES + (cfg.MODEL.GOSS.TRAIN_MODE == "n_plus_one")
     assert out["sem_seg"].shape == (num_outputs, 64, 64)
     assert out["panoptic_seg"][0].shape == (64, 64)
+
+
+# evaluation-only leaves -> the sibling config whose trained model they evaluate
+EVAL_ONLY = {"n_max_logit.yaml": "n_msp.yaml", "n_plus_one_ca.yaml": "n_plus_one.yaml"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in LEAVES if p.name in EVAL_ONLY],
+    ids=lambda p: str(p.relative_to(CONFIG_DIR)),
+)
+def test_evaluation_only_leaves_evaluate_their_siblings_model(path):
+    cfg = load_cfg(path)
+    trained = load_cfg(path.with_name(EVAL_ONLY[path.name]))
+    assert cfg.MODEL.WEIGHTS == f"{trained.OUTPUT_DIR}/model_final.pth"
+    assert cfg.OUTPUT_DIR.startswith(trained.OUTPUT_DIR + "/")  # its own folder, beside the model
+    # the same model and data: only test-time keys differ
+    cfg.MODEL.WEIGHTS = trained.MODEL.WEIGHTS
+    for key in ("IDENTIFIER", "CONFIDENCE_ADJUSTMENT"):
+        cfg.MODEL.GOSS[key] = trained.MODEL.GOSS[key]
+    assert cfg.MODEL.dump() == trained.MODEL.dump()
+    assert cfg.DATASETS.dump() == trained.DATASETS.dump()
+    assert "Evaluation only" in path.read_text()

@@ -1,6 +1,7 @@
 """Detectron2 v0.6 + the GOSS shims build and train a tiny DeepLabV3+ on the CPU."""
 
 import torch
+
 from detectron2.config import get_cfg
 from detectron2.modeling import build_model
 from detectron2.projects.deeplab import add_deeplab_config

@@ -3,7 +3,7 @@
 Benchmark of the GQ per-image statistics: images per second at 640x480 with ~30 GT and ~40
 predicted segments (synthetic, seeded), for goss.evaluation.image_stats (joint histogram), a
 panopticapi-style implementation (np.unique over packed GT/prediction labels) and the slow
-per-segment reference (both in tests/evaluation/reference_impl.py). Asserts that all three
+per-segment reference (both in goss.utils.reference.gq_stats). Asserts that all three
 give identical statistics. Prints one JSON line and writes it to output/benchmark_evaluation.json;
 its "core" says which pixel pass image_stats used ("compiled": the goss._C op, "numpy": the
 fallback when goss._C is not built).
@@ -20,15 +20,9 @@ import time
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)  # to import the reference implementations from tests/
-
-from goss.evaluation.stats import image_stats, pixel_pass_backend  # noqa: E402
-from tests.evaluation.reference_impl import (  # noqa: E402
-    panopticapi_style_stats,
-    reference_stats,
-)
-from tests.evaluation.synthetic import random_pair  # noqa: E402
+from goss.evaluation.stats import image_stats, pixel_pass_backend
+from goss.utils.reference.gq_stats import panopticapi_style_stats, reference_stats
+from goss.utils.reference.synthetic import random_pair
 
 
 def _rate(fn, pairs, repeats):
@@ -50,7 +44,7 @@ def main():
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--reference-images", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--output", default=os.path.join(ROOT, "output", "benchmark_evaluation.json"))
+    ap.add_argument("--output", default=os.path.join("output", "benchmark_evaluation.json"))
     ap.add_argument(
         "--without-ext",
         action="store_true",

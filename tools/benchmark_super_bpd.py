@@ -6,21 +6,19 @@ Fields come from real CamVid labels: each ``trainannot`` PNG is resized (nearest
 size, its exact BPD field is computed (``goss.data.bpd_targets``) and Gaussian-blurred. Reports the
 median milliseconds per image with one thread and with all threads, the time of
 ``scipy.ndimage.label`` on a mask of the same size as a yardstick, and the speed-up over the
-per-pixel pure-Python reference (``tests/layers/superbpd_reference.py``) on 333x500: the median
+per-pixel pure-Python reference (``goss.utils.reference.super_bpd``) on 333x500: the median
 over the images of reference ms / op ms (single thread), both timed on the same image. Prints one
 JSON line and writes it to ``output/benchmark_super_bpd.json``.
 
-    python tools/benchmark_super_bpd.py [--camvid-root ../shared/data/camvid]
+    python tools/benchmark_super_bpd.py --camvid-root CAMVID   # the folder holding trainannot/
 """
 
 import argparse
-import importlib.util
 import json
 import logging
 import math
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
@@ -29,11 +27,9 @@ import numpy as np
 import torch
 from scipy import ndimage
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from goss.data.bpd_targets import compute_bpd_targets  # noqa: E402
-from goss.layers import super_bpd  # noqa: E402
+from goss.data.bpd_targets import compute_bpd_targets
+from goss.layers import super_bpd
+from goss.utils.reference.super_bpd import reference_super_bpd
 
 logger = logging.getLogger("benchmark_super_bpd")
 SIZES = [(333, 500), (512, 1024), (1024, 2048)]
@@ -43,7 +39,9 @@ def load_fields(camvid_root, size, num_images, blur_sigma):
     """Angles float32 [H, W] and a class mask of the same size, for the first num_images labels."""
     files = sorted((Path(camvid_root) / "trainannot").glob("*.png"))[:num_images]
     if not files:
-        raise FileNotFoundError(f"no CamVid label PNGs under {Path(camvid_root) / 'trainannot'}")
+        raise FileNotFoundError(
+            f"--camvid-root {camvid_root}: no label PNGs in {Path(camvid_root) / 'trainannot'}"
+        )
     out = []
     for f in files:
         sem = cv2.imread(str(f), cv2.IMREAD_UNCHANGED)
@@ -74,15 +72,11 @@ def median_ms(fn, items, repeats):
 def python_reference_speedup(items, repeats):
     """Reference ms per image and the median over images of (reference ms / op ms), both timed on
     the same image, the op single-threaded."""
-    path = REPO / "tests" / "layers" / "superbpd_reference.py"
-    spec = importlib.util.spec_from_file_location("superbpd_reference", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
     torch.set_num_threads(1)
     ref_ms, ratios = [], []
     for angles, _ in items:
         start = time.perf_counter()
-        module.reference_super_bpd(angles.numpy())
+        reference_super_bpd(angles.numpy())
         ref_ms.append((time.perf_counter() - start) * 1000)
         ratios.append(ref_ms[-1] / median_ms(super_bpd, [angles], repeats))
     return statistics.median(ref_ms), statistics.median(ratios)
@@ -90,11 +84,15 @@ def python_reference_speedup(items, repeats):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--camvid-root", default=str(REPO / ".." / "shared" / "data" / "camvid"))
+    parser.add_argument(
+        "--camvid-root",
+        required=True,
+        help="CamVid in SegNet layout (as for datasets/prepare_camvid_goss.py): uses trainannot/",
+    )
     parser.add_argument("--num-images", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--blur-sigma", type=float, default=2.0)
-    parser.add_argument("--output", default=str(REPO / "output" / "benchmark_super_bpd.json"))
+    parser.add_argument("--output", default=os.path.join("output", "benchmark_super_bpd.json"))
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO)
     all_threads = torch.get_num_threads()
@@ -118,7 +116,7 @@ def main():
             result["speedup_vs_python_333x500"] = round(speedup, 1)
     line = json.dumps(result)
     print(line)
-    os.makedirs(os.path.dirname(args.output), exist_ok=True)
+    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
     with open(args.output, "w") as f:
         f.write(line + "\n")
 

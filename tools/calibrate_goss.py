@@ -26,17 +26,14 @@ import sys
 import torch
 from tqdm import tqdm
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-import goss  # noqa: E402,F401  (applies the Detectron2 shims, registers GOSS)
-from detectron2.data import build_detection_test_loader  # noqa: E402
-from detectron2.modeling import build_model  # noqa: E402
-from detectron2.utils.logger import setup_logger  # noqa: E402
-from goss.config import get_goss_cfg  # noqa: E402
-from goss.data import GOSSDatasetMapper  # noqa: E402
-from goss.engine.checks import check_num_known_classes, load_trained_weights  # noqa: E402
-from goss.engine.errors import ToolError  # noqa: E402
-from goss.engine.calibration import (  # noqa: E402
+import goss  # noqa: F401  (applies the Detectron2 shims, registers GOSS)
+from detectron2.data import build_detection_test_loader
+from detectron2.modeling import build_model
+from detectron2.utils.logger import setup_logger
+from goss.config import get_goss_cfg
+from goss.data import GOSSDatasetMapper
+from goss.data.goss_format import atomic_write_bytes
+from goss.engine.calibration import (
     CLUSTERER_GRIDS,
     IDENTIFICATION_GRIDS,
     MapCache,
@@ -45,9 +42,10 @@ from goss.engine.calibration import (  # noqa: E402
     format_sweep,
     write_calibrated_config,
 )
-from goss.data.goss_format import atomic_write_bytes  # noqa: E402
-from goss.evaluation.io import read_id_png  # noqa: E402
-from goss.evaluation.report import json_safe  # noqa: E402
+from goss.engine.checks import check_dataset_metadata, load_trained_weights
+from goss.engine.errors import ToolError
+from goss.evaluation.io import read_id_png
+from goss.evaluation.report import json_safe
 
 logger = logging.getLogger("goss.calibrate")
 
@@ -179,6 +177,7 @@ def run(args):
         raise SystemExit(
             f"--dataset {dataset}: calibrate on a validation split, not the test split"
         )
+    check_dataset_metadata(cfg, [dataset, *args.evaluate])
     out_dir = args.output or os.path.join(cfg.OUTPUT_DIR, "calibration")
     os.makedirs(out_dir, exist_ok=True)
     identifiers = args.identifiers or [cfg.MODEL.GOSS.IDENTIFIER]

@@ -62,10 +62,11 @@ from detectron2.utils.logger import setup_logger
 from goss.config import get_goss_cfg
 from goss.data.goss_format import atomic_write_bytes
 from goss.data.image_io import read_image
-from goss.engine.checks import check_num_known_classes
+from goss.engine.checks import check_dataset_metadata
 from goss.engine.errors import ToolError
 from goss.engine.predictor import GOSSPredictor
-from goss.utils import GOSSVisualizer, coco_panoptic_categories, goss_to_coco_panoptic
+from goss.utils.panoptic_export import coco_panoptic_categories, goss_to_coco_panoptic
+from goss.utils.visualizer import GOSSVisualizer
 
 # Small images are drawn larger so that labels stay readable, within this size.
 _MIN_DRAWING_SIZE = 480
@@ -361,7 +362,7 @@ def main(args=None):
     if not args.input and not args.video_input:
         parser.error("give --input and/or --video-input")
     cfg = get_goss_cfg(args.config_file, args.opts)
-    check_num_known_classes(cfg, cfg.DATASETS.TEST[:1])
+    check_dataset_metadata(cfg, cfg.DATASETS.TEST[:1])
     inputs = [(run_image, p, IMAGE_OUTPUTS) for p in expand_inputs(args.input or [])]
     if args.video_input:
         inputs.append((run_video, args.video_input, VIDEO_OUTPUTS))

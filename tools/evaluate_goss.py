@@ -40,18 +40,16 @@ import sys
 
 from tqdm import tqdm
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from goss.evaluation.accumulator import GQAccumulator  # noqa: E402
-from goss.evaluation.io import (  # noqa: E402
+from goss.evaluation.accumulator import GQAccumulator
+from goss.evaluation.components import SMIYC_MIN_GT_SIZE
+from goss.evaluation.io import (
     annotations_by_image,
     check_categories,
     load_npy_map,
     read_id_png,
     read_panoptic_json,
 )
-from goss.evaluation.components import SMIYC_MIN_GT_SIZE  # noqa: E402
-from goss.evaluation.report import (  # noqa: E402
+from goss.evaluation.report import (
     format_components,
     format_diagnostics,
     format_tables,

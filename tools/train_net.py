@@ -15,7 +15,6 @@ heads random (no ``MODEL.WEIGHTS``, an ImageNet initialisation) unless ``--allow
 ``--resume`` does what ``goss.engine.resume`` says. A refusal is one line on stderr, exit status 2.
 """
 
-import logging
 import os
 
 import torch
@@ -32,15 +31,15 @@ from detectron2.evaluation import DatasetEvaluators, verify_results
 from detectron2.projects.deeplab import build_lr_scheduler
 from detectron2.solver import get_default_optimizer_params
 from detectron2.solver.build import maybe_add_gradient_clipping
+from detectron2.utils import comm
 from detectron2.utils.logger import setup_logger
 from goss.config import get_goss_cfg
 from goss.data import GOSSDatasetMapper
-from goss.engine.checks import check_num_known_classes, load_trained_weights
+from goss.engine.checks import check_dataset_metadata, load_trained_weights
 from goss.engine.errors import ToolError
 from goss.engine.resume import check_fresh_start, checkpoint_to_resume, continue_training
 from goss.evaluation import GQEvaluator
 from goss.modeling import build_unknown_clusterer
-
 
 # whether DefaultTrainer.load_state_dict restores the inner trainer (Detectron2 main) or not (v0.6)
 _DEFAULT_TRAINER_LOADS_INNER_STATE = "load_state_dict" in vars(DefaultTrainer)
@@ -87,7 +86,15 @@ class Trainer(DefaultTrainer):
         # the model's clusterer, for the oracle row "oracle_id_model_clusters" of the diagnostics
         clusterer = build_unknown_clusterer(cfg)
         return DatasetEvaluators(
-            [GQEvaluator(dataset_name, output_dir=output_folder, clusterer=clusterer)]
+            [
+                GQEvaluator(
+                    dataset_name,
+                    output_dir=output_folder,
+                    clusterer=clusterer,
+                    num_known=cfg.MODEL.GOSS.NUM_KNOWN_CLASSES,
+                    label_divisor=cfg.MODEL.GOSS.LABEL_DIVISOR,
+                )
+            ]
         )
 
     @classmethod
@@ -129,8 +136,8 @@ class Trainer(DefaultTrainer):
 def setup(args):
     """Create the config from ``args`` and set up logging and the output directory."""
     cfg = get_goss_cfg(args.config_file, args.opts)
-    default_setup(cfg, args)
-    setup_logger(output=cfg.OUTPUT_DIR, distributed_rank=0, name="goss")
+    default_setup(cfg, args)  # also logs the command line, on every rank, once handlers exist
+    setup_logger(output=cfg.OUTPUT_DIR, distributed_rank=comm.get_rank(), name="goss")
     return cfg
 
 
@@ -148,7 +155,7 @@ def get_parser():
 
 def main(args):
     cfg = setup(args)
-    check_num_known_classes(cfg, [*cfg.DATASETS.TRAIN, *cfg.DATASETS.TEST])
+    check_dataset_metadata(cfg, [*cfg.DATASETS.TRAIN, *cfg.DATASETS.TEST])
     if args.eval_only:
         model = Trainer.build_model(cfg)
         weights = cfg.MODEL.WEIGHTS
@@ -167,7 +174,6 @@ def main(args):
 def invoke_main():
     parser = get_parser()
     args = parser.parse_args()
-    logging.getLogger("goss").info("Command line arguments: %s", args)
     try:
         launch(
             main,

@@ -2,6 +2,7 @@
 
 from . import datasets  # noqa: F401  (registers the GOSS datasets)
 from .dataset_mapper import GOSSDatasetMapper
+from .outlier_paste import OutlierPaste
 from .target_generator import GOSSTargetGenerator
 
-__all__ = ["GOSSDatasetMapper", "GOSSTargetGenerator"]
+__all__ = ["GOSSDatasetMapper", "GOSSTargetGenerator", "OutlierPaste"]

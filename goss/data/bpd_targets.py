@@ -1,6 +1,7 @@
 """
 Super-BPD ground truth (Wan et al., CVPR 2020): the boundary-to-pixel direction (BPD) field of a
-train-id label map and its class-balancing weights (spec/super_bpd.md section 1).
+train-id label map and its class-balancing weights (``docs/super-bpd.md``,
+training targets).
 """
 
 import numpy as np

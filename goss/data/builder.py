@@ -5,7 +5,7 @@ The generic GOSS benchmark builder: source images + source semantic labels + a
 Layout written under ``output_dir`` (one split)::
 
     images/<id><ext>          the image (symlink to the source, or a copy)
-    sem_seg/<id>.png          train-id semantic map (known 0..N-1, unknown and void 255)
+    sem_seg/<id>.png          train-id semantic map (known 0..N-1, unknown 254, void 255)
     panoptic/<id>.png         GOSS ground truth, id = R + 256 G + 256^2 B (0 = void)
     panoptic.json             COCO-panoptic-style: images, annotations, categories
     manifest.json             counts per class, kept/dropped images, checksums, builder version
@@ -30,7 +30,7 @@ from typing import List, Optional, Sequence
 
 from tqdm import tqdm
 
-from goss.utils.panoptic_export import id2rgb
+from goss.utils.panoptic_ids import id2rgb
 
 from .goss_format import (
     SplitSpec,
@@ -47,7 +47,7 @@ __all__ = ["BUILDER_VERSION", "Sample", "build_split", "category_list"]
 
 logger = logging.getLogger(__name__)
 
-BUILDER_VERSION = "goss-builder-1"
+BUILDER_VERSION = "goss-builder-2"  # 2: unknown pixels are 254 in sem_seg (void stays 255)
 IMAGE_MODES = ("symlink", "copy")
 _LUTS = {}  # per-process cache: spec fingerprint -> lookup table
 

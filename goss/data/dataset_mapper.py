@@ -9,7 +9,9 @@ import torch
 from detectron2.config import configurable
 from detectron2.data import transforms as T
 
+from .goss_format import UNKNOWN_LABEL
 from .image_io import read_image
+from .outlier_paste import OutlierPaste
 from .target_generator import GOSSTargetGenerator
 
 __all__ = ["GOSSDatasetMapper"]
@@ -35,6 +37,7 @@ class GOSSDatasetMapper:
         target_generator,
         small_segment_area=0,
         ignore_label=255,
+        outlier_paste=None,
     ):
         """
         NOTE: this interface is experimental.
@@ -47,6 +50,8 @@ class GOSSDatasetMapper:
             small_segment_area (int): known classes whose source-resolution area is below this
                 get the generator's small-segment weight (0 disables).
             ignore_label (int): void value of the semantic PNGs.
+            outlier_paste (OutlierPaste or None): pastes synthetic outliers (class N) into
+                augmented training images (N+1 models only).
         """
         self.is_train = is_train
         self.augmentations = T.AugmentationList(augmentations)
@@ -54,6 +59,7 @@ class GOSSDatasetMapper:
         self.target_generator = target_generator
         self.small_segment_area = small_segment_area
         self.ignore_label = ignore_label
+        self.outlier_paste = outlier_paste
 
     @classmethod
     def from_config(cls, cfg, is_train=True):
@@ -76,6 +82,17 @@ class GOSSDatasetMapper:
                 )
         else:
             augs = [T.ResizeShortestEdge(cfg.INPUT.MIN_SIZE_TEST, cfg.INPUT.MAX_SIZE_TEST)]
+        paste = None
+        op = cfg.INPUT.OUTLIER_PASTE
+        if is_train and op.ENABLED:
+            if cfg.MODEL.GOSS.TRAIN_MODE != "n_plus_one":
+                raise ValueError(
+                    "INPUT.OUTLIER_PASTE.ENABLED pastes class-N objects and needs "
+                    f"MODEL.GOSS.TRAIN_MODE n_plus_one, got {cfg.MODEL.GOSS.TRAIN_MODE!r}"
+                )
+            paste = OutlierPaste(
+                cfg.MODEL.GOSS.NUM_KNOWN_CLASSES, op.PROB, op.MAX_OBJECTS, op.SIZE_RANGE
+            )
         return {
             "is_train": is_train,
             "augmentations": augs,
@@ -89,27 +106,33 @@ class GOSSDatasetMapper:
             ),
             "small_segment_area": cfg.INPUT.SMALL_SEGMENT_AREA,
             "ignore_label": cfg.MODEL.SEM_SEG_HEAD.IGNORE_VALUE,
+            "outlier_paste": paste,
         }
 
     def _small_classes(self, sem_seg):
         if self.small_segment_area <= 0:
             return []
-        areas = np.bincount(sem_seg[sem_seg != self.ignore_label].ravel().astype(np.int64))
+        labelled = (sem_seg != self.ignore_label) & (sem_seg != UNKNOWN_LABEL)
+        areas = np.bincount(sem_seg[labelled].ravel().astype(np.int64))
         return [c for c, a in enumerate(areas) if 0 < a < self.small_segment_area]
 
     def apply_augmentations(self, image, sem_seg=None):
         """
         Args:
             image (ndarray): ``[H, W, 3]`` uint8 in ``image_format``.
-            sem_seg (ndarray or None): ``[H, W]`` uint8 labels, transformed with the image.
+            sem_seg (ndarray or None): ``[H, W]`` uint8 labels, transformed with the image (and
+                given the pasted outliers, when configured).
         Returns:
             (Tensor, ndarray or None): the model's ``image`` (``[3, H', W']`` uint8) and the
             transformed ``sem_seg``.
         """
         aug_input = T.AugInput(image, sem_seg=sem_seg)
         self.augmentations(aug_input)
-        image = torch.as_tensor(np.ascontiguousarray(aug_input.image.transpose(2, 0, 1)))
-        return image, aug_input.sem_seg
+        image, sem_seg = aug_input.image, aug_input.sem_seg
+        if sem_seg is not None and self.outlier_paste is not None:
+            image, sem_seg = self.outlier_paste(image, sem_seg)
+        image = torch.as_tensor(np.ascontiguousarray(image.transpose(2, 0, 1)))
+        return image, sem_seg
 
     def __call__(self, dataset_dict):
         """

@@ -1,6 +1,7 @@
 """
 Conversion of one source semantic label map into the GOSS benchmark format, and the small I/O
-helpers the builders share (atomic writes, checked PNG reads, ``rgb2id``).
+helpers the builders share (atomic writes, checked PNG reads). The PNG id encoding itself lives
+in :mod:`goss.utils.panoptic_ids`.
 
 A source label map holds *source* class ids (COCO-Stuff ids, Cityscapes label ids, CamVid
 values, ...). :class:`SplitSpec` says which source ids are known (in train-id order), unknown
@@ -25,10 +26,10 @@ from PIL import Image
 
 __all__ = [
     "IGNORE_LABEL",
+    "UNKNOWN_LABEL",
     "SplitSpec",
     "convert_label",
     "read_label_png",
-    "rgb2id",
     "atomic_write_bytes",
     "atomic_write_json",
     "encode_png",
@@ -37,6 +38,10 @@ __all__ = [
 ]
 
 IGNORE_LABEL = 255
+# sem_seg value of the pixels of the unknown classes. Every training mode ignores them: an N+1
+# model learns class N from the source's own void (IGNORE_LABEL) only and never sees an unknown
+# class, which is what the open-set protocol promises.
+UNKNOWN_LABEL = 254
 SELECTION_RULES = ("all", "no_unknown", "has_unknown")
 
 
@@ -80,8 +85,8 @@ class SplitSpec:
             raise ValueError(f"{self.name}: a source id is in more than one of known/unknown/void")
         if any(i < 0 or i > 65535 for i in all_ids):
             raise ValueError(f"{self.name}: source ids must lie in 0..65535")
-        if not 0 < len(self.known_ids) < IGNORE_LABEL:
-            raise ValueError(f"{self.name}: need 1..254 known classes, got {len(self.known_ids)}")
+        if not 0 < len(self.known_ids) < UNKNOWN_LABEL:
+            raise ValueError(f"{self.name}: need 1..253 known classes, got {len(self.known_ids)}")
         if self.selection not in SELECTION_RULES:
             raise ValueError(f"{self.name}: selection must be one of {SELECTION_RULES}")
         if self.min_unknown_area < 0:
@@ -100,7 +105,7 @@ class SplitSpec:
         return hashlib.sha256(text.encode()).hexdigest()
 
     def lookup_table(self) -> np.ndarray:
-        """``[65536]`` int32: train id (known), ``-2`` (unknown), ``255`` (void), ``-1`` (invalid)."""
+        """``[65536]`` int32: train id (known), -2 (unknown), 255 (void), -1 (invalid)."""
         lut = np.full(65536, -1, dtype=np.int32)
         lut[list(self.void_ids)] = IGNORE_LABEL
         lut[list(self.unknown_ids)] = -2
@@ -116,7 +121,8 @@ def convert_label(label: np.ndarray, spec: SplitSpec, lut: Optional[np.ndarray] 
         lut (ndarray, optional): ``spec.lookup_table()`` (pass it to avoid rebuilding it).
         path (str): file the label came from, for error messages.
     Returns:
-        dict with ``sem_seg`` (uint8 ``[H, W]`` train ids, 255 = unknown/void), ``panoptic``
+        dict with ``sem_seg`` (uint8 ``[H, W]`` train ids, ``UNKNOWN_LABEL`` 254 = unknown
+        classes, ``IGNORE_LABEL`` 255 = void), ``panoptic``
         (int32 ``[H, W]`` segment ids, 0 = void), ``segments_info`` (list of ``id``,
         ``category_id`` (train id; unknown = N), ``area``, ``iscrowd``), ``known_pixels``
         (``[N]`` int64), ``unknown_pixels`` / ``unknown_segments`` (dict source id -> int),
@@ -140,7 +146,8 @@ def convert_label(label: np.ndarray, spec: SplitSpec, lut: Optional[np.ndarray] 
     n = spec.num_known
     known = mapped >= 0
     known &= mapped < n
-    sem_seg = np.where(known, mapped, IGNORE_LABEL).astype(np.uint8)
+    void_value = np.where(mapped == -2, UNKNOWN_LABEL, IGNORE_LABEL)
+    sem_seg = np.where(known, mapped, void_value).astype(np.uint8)
     known_pixels = np.bincount(sem_seg[known], minlength=n).astype(np.int64)
 
     panoptic = np.where(known, sem_seg.astype(np.int32) + 1, 0).astype(np.int32)
@@ -214,12 +221,6 @@ def image_size(data: bytes, path):
             return im.height, im.width
     except Exception as e:
         raise ValueError(f"{path}: cannot read image: {e}") from e
-
-
-def rgb2id(rgb: np.ndarray) -> np.ndarray:
-    """``[H, W, 3]`` uint8 -> ``[H, W]`` int64 ids (id = R + 256 G + 256^2 B)."""
-    rgb = np.asarray(rgb).astype(np.int64)
-    return rgb[..., 0] + 256 * rgb[..., 1] + 65536 * rgb[..., 2]
 
 
 def encode_png(array: np.ndarray) -> bytes:

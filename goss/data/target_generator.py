@@ -4,14 +4,21 @@ import numpy as np
 import torch
 
 from .bpd_targets import compute_bpd_targets
+from .goss_format import UNKNOWN_LABEL
 
 __all__ = ["GOSSTargetGenerator"]
 
 
 class GOSSTargetGenerator:
     """
-    Builds ``sem_seg`` (N-model: unknown/void ignored; N+1-model: void is class N), ``sem_seg_weights`` (small segments weighted up), ``bpd_field`` and ``bpd_weights``
-    (the Super-BPD ground truth of every known-class region; ignored pixels weigh 0).
+    Builds ``sem_seg``, ``sem_seg_weights`` (small segments weighted up), ``bpd_field`` and
+    ``bpd_weights`` (the Super-BPD ground truth of every labelled region; ignored pixels weigh 0).
+
+    The semantic PNGs hold known train ids ``0..N-1``, ``UNKNOWN_LABEL`` (254) for the unknown
+    classes and the ignore value (255) for the source's void. Unknown-class pixels are ignored in
+    every mode. Void is ignored by an N-model and is class ``N`` for an N+1-model; pixels already
+    labelled ``N`` (pasted outliers, :class:`goss.data.OutlierPaste`) are class ``N`` and get a
+    BPD field of their own.
     """
 
     def __init__(
@@ -41,23 +48,27 @@ class GOSSTargetGenerator:
     def __call__(self, sem_seg, small_classes=()):
         """
         Args:
-            sem_seg (ndarray): ``[H, W]`` train ids after augmentation (255 = void/unknown).
+            sem_seg (ndarray): ``[H, W]`` train ids after augmentation (254 = unknown class,
+                255 = void, ``N`` = pasted outlier).
             small_classes (iterable[int]): classes whose segments are small at source resolution.
         Returns:
             dict[str, Tensor]: ``sem_seg`` int64 ``[H, W]``, ``sem_seg_weights`` ``[H, W]``,
             ``bpd_field`` ``[2, H, W]``, ``bpd_weights`` ``[H, W]``.
         """
         sem_seg = np.asarray(sem_seg)
+        unknown = sem_seg == UNKNOWN_LABEL
+        labelled = np.where(unknown, self.ignore_label, sem_seg)
         field, bpd_weights = compute_bpd_targets(
-            sem_seg, ignore_label=self.ignore_label, opencv_compat=self.bpd_opencv_compat
+            labelled, ignore_label=self.ignore_label, opencv_compat=self.bpd_opencv_compat
         )
         weights = np.ones(sem_seg.shape, dtype=np.float32)
         small = np.isin(sem_seg, np.asarray(list(small_classes), dtype=sem_seg.dtype))
         weights[small] = self.small_segment_weight
-        target = sem_seg.astype(np.int64)
+        target = labelled.astype(np.int64)
         if self.train_mode == "n_plus_one":
             # Void becomes class N here; padding added later (ImageList) stays ignored.
             target[target == self.ignore_label] = self.num_known
+            target[unknown] = self.ignore_label
         return {
             "sem_seg": torch.as_tensor(target),
             "sem_seg_weights": torch.as_tensor(weights),

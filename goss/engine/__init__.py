@@ -1,1 +1,3 @@
-"""Around training and evaluation: checks, resume, the predictor, calibration, the experiment report."""
+"""
+Around training and evaluation: checks, resume, the predictor, calibration, the experiment report.
+"""

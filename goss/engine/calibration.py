@@ -37,6 +37,7 @@ __all__ = [
     "CLUSTERER_GRIDS",
     "IDENTIFICATION_GRIDS",
     "MapCache",
+    "ScoreQuantiles",
     "calibrate",
     "evaluate_settings",
     "format_sweep",
@@ -47,6 +48,15 @@ logger = logging.getLogger(__name__)
 
 _G = "MODEL.GOSS."
 _PP = "MODEL.BPD_HEAD.POSTPROCESS."
+
+
+class ScoreQuantiles(tuple):
+    """
+    A grid given as percentages of validation pixels: each becomes the value of the identifier's
+    confidence below which that share of the cached pixels lies (for scores in model units).
+    """
+
+
 # identifier -> the key and values its stage searches
 IDENTIFICATION_GRIDS = {
     "msp": {
@@ -55,6 +65,7 @@ IDENTIFICATION_GRIDS = {
     "max_logit": {
         _G + "MAX_LOGIT_THRESHOLD": [0.1, 0.2, 0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9]
     },
+    "energy": {_G + "ENERGY_THRESHOLD": ScoreQuantiles((0.5, 1, 2, 3, 4, 5, 7, 10, 15, 20, 30))},
     "n_plus_one": {_G + "CONFIDENCE_ADJUSTMENT": [1.0, 2.0, 3.0, 5.0, 8.0, 12.0, 20.0, 50.0]},
 }
 # clusterer -> its stages, each a grid (the product of its keys' values)
@@ -70,6 +81,10 @@ CLUSTERER_GRIDS = {
     "connected_components": [],
     "none": [],
 }
+# split_components: the Super-BPD stages, then its piece size
+CLUSTERER_GRIDS["split_components"] = CLUSTERER_GRIDS["super_bpd"] + [
+    {_G + "SPLIT_MIN_AREA": [64, 256, 1024, 4096]}
+]
 AREA_GRIDS = [
     {_G + "UNKNOWN_MIN_AREA": [0, 16, 64, 128, 256, 512]},
     {_G + "KNOWN_MIN_AREA": [0, 64, 256]},
@@ -150,7 +165,7 @@ def _postprocess_kwargs(cfg):
     return {
         "num_known": g.NUM_KNOWN_CLASSES,
         "identifier": g.IDENTIFIER,
-        "threshold": identification_threshold(g.IDENTIFIER, g.MSP_THRESHOLD, g.MAX_LOGIT_THRESHOLD),
+        "threshold": identification_threshold(g),
         "beta": g.CONFIDENCE_ADJUSTMENT,
         "clusterer": build_unknown_clusterer(cfg),
         "label_divisor": g.LABEL_DIVISOR,
@@ -186,7 +201,7 @@ def evaluate_settings(base_cfg, cache, settings, dataset_name, output_dir=None, 
 
 
 class _Scorer:
-    """GQ of post-processing settings on the cached maps (identification and clusterings memoised)."""
+    """GQ of post-processing settings on cached maps (identifications and partitions memoised)."""
 
     def __init__(self, base_cfg, cache, progress=True):
         self.base_cfg = base_cfg
@@ -281,6 +296,28 @@ def _current_values(base_cfg, settings, grid):
     return _cfg_values(_setting_cfg(base_cfg, settings), grid)
 
 
+def _confidence_quantiles(cache, num_known, identifier, percents, stride=7):
+    """The ``percents`` quantiles of ``identifier``'s confidence over every ``stride``-th pixel."""
+    values = []
+    for logits, _, _, _ in cache:
+        confidence = identification_scores(logits, num_known, identifier)[1]
+        values.append(confidence.flatten()[::stride].numpy())
+    q = np.percentile(np.concatenate(values), list(percents))
+    return [round(float(v), 4) for v in q]
+
+
+def _resolve_grid(grid, cache, num_known, identifier):
+    """``grid`` with its :class:`ScoreQuantiles` replaced by values on ``cache``."""
+    return {
+        k: (
+            _confidence_quantiles(cache, num_known, identifier, v)
+            if isinstance(v, ScoreQuantiles)
+            else v
+        )
+        for k, v in grid.items()
+    }
+
+
 def _grid(grid):
     keys = list(grid)
     return [dict(zip(keys, values)) for values in itertools.product(*(grid[k] for k in keys))]
@@ -305,7 +342,9 @@ def calibrate(base_cfg, cache, identifier, clusterer, progress=True):
         raise ValueError(f"clusterer {clusterer!r}: one of {sorted(CLUSTERER_GRIDS)}")
     scorer = _Scorer(base_cfg, cache, progress)
     best = {_G + "IDENTIFIER": identifier, _G + "UNKNOWN_CLUSTERING": clusterer}
-    ident_grid = IDENTIFICATION_GRIDS[identifier]
+    ident_grid = _resolve_grid(
+        IDENTIFICATION_GRIDS[identifier], cache, scorer.num_known, identifier
+    )
     stages = [("identification", ident_grid)]
     stages += [(f"{clusterer} {i + 1}", g) for i, g in enumerate(CLUSTERER_GRIDS[clusterer])]
     if CLUSTERER_GRIDS[clusterer]:

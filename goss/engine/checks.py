@@ -11,7 +11,7 @@ from detectron2.data import MetadataCatalog
 
 from .errors import ToolError
 
-__all__ = ["check_num_known_classes", "load_trained_weights", "GOSS_HEADS"]
+__all__ = ["check_dataset_metadata", "load_trained_weights", "GOSS_HEADS"]
 
 logger = logging.getLogger(__name__)
 
@@ -26,21 +26,24 @@ _UNTRAINED_HINT = (
 )
 
 
-def check_num_known_classes(cfg, dataset_names):
+def check_dataset_metadata(cfg, dataset_names):
     """
-    Check ``MODEL.GOSS.NUM_KNOWN_CLASSES`` (N) against each dataset's metadata, whose
-    ``stuff_classes`` has N + 1 names (the last "unknown"). A dataset without ``stuff_classes``
-    cannot be checked and gets a WARNING.
+    Check the config against each dataset's metadata, which the evaluator decodes predictions
+    with: ``MODEL.GOSS.NUM_KNOWN_CLASSES`` (N) against ``stuff_classes`` (N + 1 names, the last
+    "unknown"), and ``MODEL.GOSS.LABEL_DIVISOR`` (the model's panoptic ids) against
+    ``label_divisor``. A dataset without ``stuff_classes`` cannot be checked and gets a WARNING.
 
     Args:
         cfg (CfgNode): the config.
         dataset_names (iterable[str]): registered dataset names.
     Raises:
-        ToolError: naming the key, the dataset and both numbers.
+        ToolError: naming the key, the dataset and both values.
     """
     n = cfg.MODEL.GOSS.NUM_KNOWN_CLASSES
+    divisor = cfg.MODEL.GOSS.LABEL_DIVISOR
     for name in dataset_names:
-        classes = MetadataCatalog.get(name).get("stuff_classes", None)
+        meta = MetadataCatalog.get(name)
+        classes = meta.get("stuff_classes", None)
         if classes is None:
             logger.warning(
                 "dataset %r has no stuff_classes metadata: MODEL.GOSS.NUM_KNOWN_CLASSES (%d) is "
@@ -55,6 +58,13 @@ def check_num_known_classes(cfg, dataset_names):
                 f"MODEL.GOSS.NUM_KNOWN_CLASSES is {n} but dataset {name!r} has {known} known "
                 f"classes (its stuff_classes has {len(classes)} names, the last 'unknown'): set "
                 f"MODEL.GOSS.NUM_KNOWN_CLASSES {known}"
+            )
+        meta_divisor = meta.get("label_divisor", None)
+        if meta_divisor is not None and meta_divisor != divisor:
+            raise ToolError(
+                f"MODEL.GOSS.LABEL_DIVISOR is {divisor} but dataset {name!r} has label_divisor "
+                f"{meta_divisor} (its evaluator decodes the panoptic ids with it): set "
+                f"MODEL.GOSS.LABEL_DIVISOR {meta_divisor}"
             )
 
 

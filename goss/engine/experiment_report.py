@@ -9,7 +9,13 @@ from ..data.goss_format import atomic_write_bytes
 from ..evaluation.diagnostics import DIAGNOSTIC_ROWS, SIZE_BUCKETS
 from ..evaluation.report import json_safe
 
-__all__ = ["write_report"]
+__all__ = ["GOALS", "goal_rows", "write_report"]
+
+# The real-image goals: metric -> the value a row should reach (percent).
+GOALS = {"AUROC": 90.0, "GQ_uk": 20.0, "GQ": 35.0, "GQ_clu": 20.0}
+# The oracle goal: the model's clusterer on the GT unknown mask within this many points of its
+# connected components (or better).
+ORACLE_GAP = 2.0
 
 # metrics copied into the JSON, per row
 _KEYS = (
@@ -57,7 +63,8 @@ def _main_table(rows):
             ]
         )
     headers = ["model", "identification / clustering", "GQ [95% CI]", "GQ_kn", "GQ_uk [95% CI]",
-               "SQ_uk", "RQ_uk", "unknown TP / FP / FN", "GQ_clu", "AUROC", "calibrated settings"]  # fmt: skip
+               "SQ_uk", "RQ_uk", "unknown TP / FP / FN", "GQ_clu", "AUROC",
+               "calibrated settings"]  # fmt: skip
     return tabulate(body, headers=headers, tablefmt="pipe")
 
 
@@ -117,11 +124,82 @@ def _size_field_table(rows):
         field = [_f(m.get(k)) for k in ("field_angle_error", "field_angle_error_uk")]
         body.append([r["model"], r["row"], *sizes, *field, _f(m.get("GQ_clu_gt_field"))])
     headers = ["model", "row", *(f"{b}: GQ_uk / recall (GT segs)" for b, _, _ in SIZE_BUCKETS),
-               "field angle error (deg)", "on unknown px", "GQ_clu, Super-BPD on GT field"]  # fmt: skip
+               "field angle error (deg)", "on unknown px",
+               "GQ_clu, Super-BPD on GT field"]  # fmt: skip
     return tabulate(body, headers=headers, tablefmt="pipe")
 
 
-def write_report(stem, rows, command, schedule, calibration):
+def _status(value, target):
+    if value is None:
+        return "not measured"
+    return "reached" if value >= target else f"short by {target - value:.1f}"
+
+
+def goal_rows(rows, baseline="N-model"):
+    """
+    The goals against the rows of one split: per goal the best row, its value and how far it is.
+
+    Args:
+        rows (list[dict]): rows with ``model``, ``row`` and ``metrics``.
+        baseline (str): the model whose known-class quality the others must keep.
+    Returns:
+        list[dict]: ``goal``, ``target``, ``value``, ``row`` (model: row), ``status``.
+    """
+    out = []
+    for key, target in GOALS.items():
+        have = [r for r in rows if r["metrics"].get(key) is not None]
+        best = max(have, key=lambda r: r["metrics"][key], default=None)
+        value = best["metrics"][key] if best else None
+        out.append(
+            {
+                "goal": f"{key} >= {target:g}",
+                "target": target,
+                "value": value,
+                "row": f"{best['model']}: {best['row']}" if best else "",
+                "status": _status(value, target),
+            }
+        )
+    model_key, cc_key = "GQ_uk_oracle_id_model_clusters", "GQ_uk_oracle_id_connected_components"
+    have = [r for r in rows if model_key in r["metrics"] and cc_key in r["metrics"]]
+    best = max(have, key=lambda r: r["metrics"][model_key] - r["metrics"][cc_key], default=None)
+    gap = best["metrics"][model_key] - best["metrics"][cc_key] if best else None
+    out.append(
+        {
+            "goal": f"oracle identification: the model's clusters within {ORACLE_GAP:g} of "
+            "connected components (model - components)",
+            "target": -ORACLE_GAP,
+            "value": gap,
+            "row": f"{best['model']}: {best['row']}" if best else "",
+            "status": _status(gap, -ORACLE_GAP),
+        }
+    )
+    base = [
+        r["metrics"]["GQ_kn"] for r in rows if r["model"] == baseline and "GQ_kn" in r["metrics"]
+    ]
+    top = max(
+        (r for r in rows if "GQ" in r["metrics"]), key=lambda r: r["metrics"]["GQ"], default=None
+    )
+    if base and top is not None:
+        value = top["metrics"]["GQ_kn"] - max(base)
+        out.append(
+            {
+                "goal": f"GQ_kn of the best-GQ row not below the {baseline}'s best "
+                f"({max(base):.1f})",
+                "target": 0.0,
+                "value": value,
+                "row": f"{top['model']}: {top['row']}",
+                "status": _status(value, 0.0),
+            }
+        )
+    return out
+
+
+def _goal_table(goals):
+    body = [[g["goal"], _f(g["value"]), g["row"], g["status"]] for g in goals]
+    return tabulate(body, headers=["goal", "best value", "row", "status"], tablefmt="pipe")
+
+
+def write_report(stem, rows, command, schedule, calibration, goals=False):
     """
     Write ``<stem>.md`` and ``<stem>.json`` from the experiment's evaluated rows.
 
@@ -132,6 +210,7 @@ def write_report(stem, rows, command, schedule, calibration):
         command (str): the command that produced the rows.
         schedule (list[str]): the training schedule's config overrides.
         calibration (str): the split the settings were calibrated on.
+        goals (bool): add the :data:`GOALS` table per split (the real-image benchmark).
     """
     for r in rows:
         with open(r["results"]) as f:
@@ -153,6 +232,13 @@ def write_report(stem, rows, command, schedule, calibration):
             f"## {split} (`{sub[0]['dataset']}`, {sub[0]['metrics'].get('num_images')} images)",
             "",
         ]
+        if goals:
+            lines += [
+                f"Goals, best row of this table for each (settings calibrated on `{calibration}`):",
+                "",
+                _goal_table(goal_rows(sub)),
+                "",
+            ]
         lines += [_main_table(sub), ""]
         lines += [
             "Diagnostics: unknown quality with the GT unknown mask (oracle identification) or the "
@@ -160,7 +246,8 @@ def write_report(stem, rows, command, schedule, calibration):
             "",
             _diagnostic_table([r for r in sub if not r["row"].endswith("--eval-only)")]),
             "",
-            "By GT unknown segment size (small < 32^2, large >= 96^2 px), and the clustering branch:",
+            "By GT unknown segment size (small < 32^2, large >= 96^2 px), and the clustering "
+            "branch:",
             "",
             _size_field_table([r for r in sub if not r["row"].endswith("--eval-only)")]),
             "",

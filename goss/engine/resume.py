@@ -108,7 +108,8 @@ def check_fresh_start(save_dir):
         raise ToolError(
             f"--resume: {save_dir} has no last_checkpoint but has {len(existing)} checkpoints "
             f"(newest {os.path.basename(existing[0])}) that a new training would overwrite; to "
-            f"continue from one, write its file name into {os.path.join(save_dir, 'last_checkpoint')}"
+            "continue from one, write its file name into "
+            f"{os.path.join(save_dir, 'last_checkpoint')}"
             "; to start over, use another OUTPUT_DIR"
         )
     logger.info("--resume: no checkpoint in %s, starting a new training", save_dir)

@@ -4,7 +4,7 @@ from .accumulator import GQAccumulator
 from .bootstrap import bootstrap_gq
 from .clustering import clustering_stats, gt_component_partition
 from .gq_evaluator import GQEvaluator, panoptic_to_segments
-from .io import load_panoptic_json, read_id_png, rgb2id
+from .io import load_panoptic_json, read_id_png
 from .metrics import category_quality, class_agnostic_quality, gq_summary, miou
 from .ood import ScoreHistogram, curve_metrics
 from .stats import GQStats, image_stats
@@ -26,5 +26,4 @@ __all__ = [
     "miou",
     "panoptic_to_segments",
     "read_id_png",
-    "rgb2id",
 ]

@@ -96,14 +96,21 @@ def _unknown_row(gt_ids, gt_segments, labels, num_known, where):
 
 
 def _model_clusters_on(mask, clusters, clusterer):
-    """The model's clusters restricted to ``mask`` (int64, 0 = none), or None if unknown."""
+    """
+    The model's clusterer applied to ``mask`` (int64, 0 = none), or None if unknown. A clusterer
+    with a whole-image partition gets the row's partition ``clusters`` (negative ids are void).
+    """
     if clusterer is not None and not hasattr(clusterer, "partition"):
         return clusterer(torch.from_numpy(mask)).cpu().numpy()
     if clusters is None:
         return None
     clusters = np.asarray(clusters, dtype=np.int64)
-    # a partition's ids may start at 0 and negative ids are void
-    return np.where(mask & (clusters >= 0), clusters + 1, 0)
+    valid = mask & (clusters >= 0)
+    # a partition's ids may start at 0: shifted so that every valid id is positive
+    partition = torch.from_numpy(clusters + 1)
+    if clusterer is None:
+        return np.where(valid, clusters + 1, 0)
+    return clusterer(torch.from_numpy(valid), partition=partition).cpu().numpy()
 
 
 def _angle_error_sums(pred_field, gt_field, pixels):

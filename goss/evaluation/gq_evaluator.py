@@ -1,17 +1,18 @@
 """Detectron2 ``DatasetEvaluator`` for GOSS: GQ, GQ_kn, GQ_uk, SQ/RQ, mIoU, GQ_clu, OSS metrics."""
 
 import logging
-import os
 
 import numpy as np
 import torch
+
 from detectron2.data import MetadataCatalog
 from detectron2.evaluation import DatasetEvaluator
 from detectron2.utils import comm
 
+from ..utils.panoptic_ids import LABEL_DIVISOR, decode_goss_ids
 from .accumulator import GQAccumulator
-from .io import read_id_png
 from .components import SMIYC_MIN_GT_SIZE
+from .io import read_id_png
 from .report import format_components, format_diagnostics, format_tables, write_results
 
 __all__ = ["GQEvaluator", "panoptic_to_segments"]
@@ -23,21 +24,11 @@ def panoptic_to_segments(panoptic, label_divisor, num_categories, where="predict
     """
     Args:
         panoptic (ndarray): int ``[H, W]`` GOSS ids ``category * label_divisor + cluster``,
-            void -1.
+            void -1 (see :mod:`goss.utils.panoptic_ids`).
     Returns:
         list[dict]: one ``{id, category_id}`` per distinct non-void id.
     """
-    ids = np.unique(panoptic)
-    if ids.size and ids[0] < -1:
-        raise ValueError(f"{where}: panoptic id {int(ids[0])} < -1 (void is -1)")
-    ids = ids[ids >= 0]
-    cats = ids // label_divisor
-    bad = cats >= num_categories
-    if bad.any():
-        raise ValueError(
-            f"{where}: panoptic ids {ids[bad][:5].tolist()} decode to categories outside "
-            f"0..{num_categories - 1} (label_divisor {label_divisor})"
-        )
+    ids, cats, _ = decode_goss_ids(panoptic, label_divisor, num_categories, where)
     return [{"id": int(i), "category_id": int(c)} for i, c in zip(ids, cats)]
 
 
@@ -49,8 +40,11 @@ def _to_numpy(x):
 
 class GQEvaluator(DatasetEvaluator):
     """
-    Evaluates GOSS outputs with the GQ metric (design.md §5). Metadata of ``dataset_name``:
-    ``stuff_classes`` (N known names + "unknown"), ``ignore_label``, ``label_divisor``.
+    Evaluates GOSS outputs with the GQ metric (the rules: ``docs/evaluation.md``). Metadata of
+    ``dataset_name``: ``stuff_classes`` (N known names + "unknown") and ``label_divisor`` (how the
+    predicted panoptic ids are decoded). ``num_known`` and ``label_divisor``, when given, are what
+    the model was built with (``MODEL.GOSS.NUM_KNOWN_CLASSES``, ``MODEL.GOSS.LABEL_DIVISOR``): a
+    value that disagrees with the metadata is an error, not a silent mis-decoding.
 
     Each output of ``process`` holds ``panoptic_seg`` = (int ``[H, W]`` ids, None), optional
     ``unknown_score`` float ``[H, W]`` (higher = more unknown) and optional ``clusters`` int
@@ -85,6 +79,8 @@ class GQEvaluator(DatasetEvaluator):
         smiyc_min_gt_size=SMIYC_MIN_GT_SIZE,
         smiyc_min_pred_size=0,
         smiyc_score_threshold=None,
+        num_known=None,
+        label_divisor=None,
     ):
         meta = MetadataCatalog.get(dataset_name)
         classes = getattr(meta, "stuff_classes", None)
@@ -93,7 +89,21 @@ class GQEvaluator(DatasetEvaluator):
         self._dataset_name = dataset_name
         self._class_names = list(classes)
         self._num_known = len(classes) - 1
-        self._label_divisor = int(getattr(meta, "label_divisor", 1000))
+        if num_known is not None and num_known != self._num_known:
+            raise ValueError(
+                f"GQEvaluator: num_known is {num_known} but dataset {dataset_name!r} has "
+                f"{self._num_known} known classes (stuff_classes has {len(classes)} names)"
+            )
+        meta_divisor = getattr(meta, "label_divisor", None)
+        if None not in (label_divisor, meta_divisor) and label_divisor != meta_divisor:
+            raise ValueError(
+                f"GQEvaluator: label_divisor is {label_divisor} but dataset {dataset_name!r} has "
+                f"label_divisor {meta_divisor} in its metadata: the model's panoptic ids would be "
+                "mis-decoded"
+            )
+        if meta_divisor is None:  # a dataset registered without it: the caller's, else the default
+            meta_divisor = LABEL_DIVISOR if label_divisor is None else label_divisor
+        self._label_divisor = int(meta_divisor)
         self._output_dir = output_dir
         self._distributed = distributed
         self._bootstrap = bootstrap_samples

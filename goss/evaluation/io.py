@@ -6,6 +6,7 @@ import os
 import numpy as np
 from PIL import Image
 
+from ..utils.panoptic_ids import rgb2id
 from .stats import segments_from_info
 
 __all__ = [
@@ -15,17 +16,7 @@ __all__ = [
     "load_panoptic_json",
     "read_id_png",
     "read_panoptic_json",
-    "rgb2id",
 ]
-
-
-def rgb2id(rgb):
-    """``[H, W, 3]`` uint8 -> int64 ``[H, W]`` ids (id = R + 256 G + 256^2 B)."""
-    rgb = np.asarray(rgb)
-    if rgb.ndim != 3 or rgb.shape[2] < 3:
-        raise ValueError(f"expected an [H, W, 3] RGB array, got shape {rgb.shape}")
-    rgb = rgb[..., :3].astype(np.int64)
-    return rgb[..., 0] + 256 * rgb[..., 1] + 65536 * rgb[..., 2]
 
 
 def read_id_png(path):

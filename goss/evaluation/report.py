@@ -154,7 +154,8 @@ def format_diagnostics(results):
 
 
 def write_results(output_dir, results, per_class, per_image_rows, json_name="gq_results.json"):
-    """Writes ``gq_results.json`` (results + per_class), ``gq_per_class.csv``, ``gq_per_image.csv``."""
+    """Write ``gq_results.json`` (results + per_class), ``gq_per_class.csv`` and
+    ``gq_per_image.csv``."""
     os.makedirs(output_dir, exist_ok=True)
     payload = dict(results)
     payload["per_class"] = {str(k): v for k, v in per_class.items()}

@@ -7,9 +7,10 @@ over the pixels (``torch.ops.goss.joint_histogram``) when ``goss._C`` is built, 
 (``np.bincount`` over ``gt_index * Kp + pred_index`` after remapping segment ids to contiguous
 indices); both give the same counts and the same errors.
 
-Rules (design.md §5): same category and IoU strictly > 0.5; GT-void pixels are removed from the
-union; an unmatched prediction lying more than 50% on GT-void (plus same-category crowd GT) is
-not a false positive; predicted void is never a segment; crowd GT segments are never matched.
+Rules (``docs/evaluation.md``): same category and IoU strictly > 0.5; GT-void pixels are
+removed from the union; an unmatched prediction lying more than 50% on GT-void (plus
+same-category crowd GT) is not a false positive; predicted void is never a segment; crowd GT
+segments are never matched.
 """
 
 import numpy as np

@@ -4,7 +4,7 @@ Python face of the Super-BPD post-processing op ``torch.ops.goss.super_bpd``.
 Super-BPD (Wan et al., CVPR 2020) turns a boundary-to-pixel direction (BPD) field into a partition
 of the image: pixels point at a neighbour, the resulting trees ("super-BPDs") are grouped around
 nearby roots and then merged greedily over a region adjacency graph. See
-``goss/csrc/super_bpd/super_bpd.h`` for the op and the Super-BPD spec for the algorithm.
+``goss/csrc/super_bpd/super_bpd.h`` for the op and ``docs/super-bpd.md`` for the algorithm.
 """
 
 import math

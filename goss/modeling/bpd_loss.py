@@ -1,4 +1,4 @@
-"""The Super-BPD training loss (spec/super_bpd.md section 1.4, goss_reference.md section 4.2)."""
+"""The Super-BPD training loss (``docs/super-bpd.md``, training targets and loss)."""
 
 import torch
 

@@ -1,5 +1,6 @@
 """
-Unknown-pixel identification (paper §4.1.2): MSP, MaxLogit and N+1 with confidence adjustment.
+Unknown-pixel identification (paper §4.1.2): MSP, MaxLogit and N+1 with confidence adjustment,
+and the energy score (Liu et al., NeurIPS 2020).
 
 Each identifier maps the logits of one image to train-id labels (known ``0..N-1``, unknown ``N``)
 and an unknown score (higher = more unknown) for the OSS metrics.
@@ -15,7 +16,7 @@ __all__ = [
     "identify_unknown",
 ]
 
-IDENTIFIERS = ("msp", "max_logit", "n_plus_one")
+IDENTIFIERS = ("msp", "max_logit", "energy", "n_plus_one")
 
 
 def _msp(logits, num_known, beta):
@@ -32,6 +33,14 @@ def _max_logit(logits, num_known, beta):
     return labels, norm, 1.0 - norm
 
 
+def _energy(logits, num_known, beta):
+    # Negative free energy logsumexp(known logits): absolute, so one threshold holds for every
+    # image (unlike the per-image normalised MaxLogit).
+    known = logits[:num_known]
+    lse = torch.logsumexp(known, dim=0)
+    return known.argmax(dim=0), lse, -lse
+
+
 def _n_plus_one(logits, num_known, beta):
     if logits.shape[0] != num_known + 1:
         raise ValueError(
@@ -43,7 +52,7 @@ def _n_plus_one(logits, num_known, beta):
     return prob.argmax(dim=0), None, prob[num_known]
 
 
-_FUNCS = {"msp": _msp, "max_logit": _max_logit, "n_plus_one": _n_plus_one}
+_FUNCS = {"msp": _msp, "max_logit": _max_logit, "energy": _energy, "n_plus_one": _n_plus_one}
 
 
 def identification_scores(logits, num_known, method, beta=1.0):
@@ -53,7 +62,7 @@ def identification_scores(logits, num_known, method, beta=1.0):
     Returns:
         labels (Tensor): int64 ``[H, W]``, the argmax (``N`` included for ``n_plus_one``).
         confidence (Tensor or None): float ``[H, W]`` that a threshold applies to (MSP, normalised
-            MaxLogit); None for ``n_plus_one``, which has no threshold.
+            MaxLogit, logsumexp of the known logits); None for ``n_plus_one``, which has none.
         unknown_score (Tensor): float ``[H, W]``, higher = more unknown.
     """
     if method not in _FUNCS:
@@ -63,9 +72,20 @@ def identification_scores(logits, num_known, method, beta=1.0):
     return _FUNCS[method](logits.float(), num_known, beta)
 
 
-def identification_threshold(identifier, msp_threshold, max_logit_threshold):
-    """The threshold ``identifier`` applies (``n_plus_one`` has none and ignores it)."""
-    return max_logit_threshold if identifier == "max_logit" else msp_threshold
+_THRESHOLD_KEYS = {
+    "msp": "MSP_THRESHOLD",
+    "max_logit": "MAX_LOGIT_THRESHOLD",
+    "energy": "ENERGY_THRESHOLD",
+}
+
+
+def identification_threshold(goss_cfg):
+    """
+    The threshold ``goss_cfg.IDENTIFIER`` applies, read from the ``cfg.MODEL.GOSS`` node
+    (``n_plus_one`` has none: None).
+    """
+    key = _THRESHOLD_KEYS.get(goss_cfg.IDENTIFIER)
+    return None if key is None else float(goss_cfg[key])
 
 
 def apply_threshold(labels, confidence, threshold, num_known):
@@ -80,8 +100,9 @@ def identify_unknown(logits, num_known, method, threshold=0.5, beta=1.0):
     Args:
         logits (Tensor): ``[N or N+1, H, W]`` semantic logits of one image (padding removed).
         num_known (int): N.
-        method (str): ``"msp"``, ``"max_logit"`` or ``"n_plus_one"``.
-        threshold (float): MSP / normalised MaxLogit threshold below which a pixel is unknown.
+        method (str): one of :data:`IDENTIFIERS`.
+        threshold (float): the MSP / normalised MaxLogit / energy threshold below which a pixel
+            is unknown (unused by ``n_plus_one``).
         beta (float): confidence-adjustment factor on the unknown probability (N+1).
     Returns:
         labels (Tensor): int64 ``[H, W]``, known ``0..N-1``, unknown ``N``.

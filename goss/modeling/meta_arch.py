@@ -43,8 +43,7 @@ class GOSS(nn.Module):
         contrastive_loss,
         num_known,
         identifier,
-        msp_threshold,
-        max_logit_threshold,
+        threshold,
         beta,
         label_divisor,
         known_min_area,
@@ -68,8 +67,9 @@ class GOSS(nn.Module):
             projection_head (nn.Module or None): embeddings for the contrastive loss.
             contrastive_loss (nn.Module or None): :class:`PixelContrastiveLoss`.
             num_known (int): N.
-            identifier (str): ``msp``, ``max_logit`` or ``n_plus_one``.
-            msp_threshold, max_logit_threshold, beta: identification parameters.
+            identifier (str): one of :data:`goss.modeling.identification.IDENTIFIERS`.
+            threshold (float or None): the identifier's threshold (None for ``n_plus_one``).
+            beta (float): the N+1 confidence adjustment.
             label_divisor, known_min_area, unknown_min_area: fusion parameters.
             clusterer: groups the identified unknown pixels (``UNKNOWN_CLUSTERER_REGISTRY``).
             *_loss_weight, bpd_loss_reduction: loss weights and the BPD loss reduction.
@@ -85,8 +85,7 @@ class GOSS(nn.Module):
         self.contrastive_loss = contrastive_loss
         self.num_known = num_known
         self.identifier = identifier
-        self.msp_threshold = msp_threshold
-        self.max_logit_threshold = max_logit_threshold
+        self.threshold = threshold
         self.beta = beta
         self.label_divisor = label_divisor
         self.known_min_area = known_min_area
@@ -126,8 +125,7 @@ class GOSS(nn.Module):
             "contrastive_loss": contrastive_loss,
             "num_known": g.NUM_KNOWN_CLASSES,
             "identifier": g.IDENTIFIER,
-            "msp_threshold": g.MSP_THRESHOLD,
-            "max_logit_threshold": g.MAX_LOGIT_THRESHOLD,
+            "threshold": identification_threshold(g),
             "beta": g.CONFIDENCE_ADJUSTMENT,
             "label_divisor": g.LABEL_DIVISOR,
             "known_min_area": g.KNOWN_MIN_AREA,
@@ -244,15 +242,12 @@ class GOSS(nn.Module):
             logits (Tensor): ``[N(+1), H, W]`` at output resolution.
             field (Tensor): ``[2, H, W]`` BPD field at output resolution.
         """
-        threshold = identification_threshold(
-            self.identifier, self.msp_threshold, self.max_logit_threshold
-        )
         return goss_image_outputs(
             logits,
             field,
             num_known=self.num_known,
             identifier=self.identifier,
-            threshold=threshold,
+            threshold=self.threshold,
             beta=self.beta,
             clusterer=self.clusterer,
             label_divisor=self.label_divisor,

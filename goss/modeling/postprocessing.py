@@ -1,4 +1,7 @@
-"""Fusion of identified semantics and unknown clusters into the GOSS output (design.md §4)."""
+"""Fusion of identified semantics and unknown clusters into the GOSS output.
+
+The output ids are described in ``docs/formats.md``.
+"""
 
 import logging
 
@@ -119,9 +122,10 @@ def goss_image_outputs(
         identified (tuple or None): ``identify_unknown(logits, ...)`` when already computed.
         probabilities (bool): whether to return ``sem_seg`` (a softmax over the logits).
     Returns:
-        dict: ``sem_seg`` ``[N(+1), H, W]`` probabilities (with ``probabilities``), ``panoptic_seg`` ``(int32 [H, W],
-        None)``, ``unknown_score`` ``[H, W]``, ``bpd_field`` ``[2, H, W]`` (if given) and, for a
-        clusterer with a whole-image partition, ``clusters`` int32 ``[H, W]``.
+        dict: ``sem_seg`` ``[N(+1), H, W]`` probabilities (with ``probabilities``),
+        ``panoptic_seg`` ``(int32 [H, W], None)``, ``unknown_score`` ``[H, W]``, ``bpd_field``
+        ``[2, H, W]`` (if given) and, for a clusterer with a whole-image partition, ``clusters``
+        int32 ``[H, W]``.
     """
     if identified is None:
         identified = identify_unknown(logits, num_known, identifier, threshold, beta)

@@ -1,12 +1,8 @@
-"""Visualisation and export of GOSS outputs."""
+"""
+Utilities, imported by their module (as in Detectron2), so that using one does not import the
+others' dependencies:
 
-from .panoptic_export import coco_panoptic_categories, goss_to_coco_panoptic, id2rgb
-from .visualizer import GOSSVisualizer, split_goss_segments
-
-__all__ = [
-    "GOSSVisualizer",
-    "coco_panoptic_categories",
-    "goss_to_coco_panoptic",
-    "id2rgb",
-    "split_goss_segments",
-]
+* :mod:`goss.utils.panoptic_ids`: the panoptic id encodings (NumPy only);
+* :mod:`goss.utils.panoptic_export`: GOSS outputs as COCO panoptic PNG + ``segments_info``;
+* :mod:`goss.utils.visualizer`: drawing with Detectron2's ``Visualizer``.
+"""

@@ -6,15 +6,9 @@ Export of GOSS outputs in COCO panoptic format (PNG + ``segments_info``, and the
 import numpy as np
 
 from ..data.goss_format import goss_category
-from .visualizer import split_goss_segments
+from .panoptic_ids import LABEL_DIVISOR, decode_goss_ids, id2rgb
 
-__all__ = ["id2rgb", "coco_panoptic_categories", "goss_to_coco_panoptic"]
-
-
-def id2rgb(ids):
-    """``[H, W]`` non-negative ids -> ``[H, W, 3]`` uint8 (id = R + 256 G + 256^2 B)."""
-    ids = np.asarray(ids, dtype=np.int64)
-    return np.stack([ids % 256, ids // 256 % 256, ids // 65536 % 256], axis=-1).astype(np.uint8)
+__all__ = ["coco_panoptic_categories", "goss_to_coco_panoptic"]
 
 
 def _bbox(mask):
@@ -23,7 +17,7 @@ def _bbox(mask):
     return [int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1)]
 
 
-def goss_to_coco_panoptic(panoptic, num_known, label_divisor=1000):
+def goss_to_coco_panoptic(panoptic, num_known, label_divisor=LABEL_DIVISOR):
     """
     Args:
         panoptic (ndarray): int ``[H, W]`` GOSS ids (void -1).
@@ -38,7 +32,9 @@ def goss_to_coco_panoptic(panoptic, num_known, label_divisor=1000):
     panoptic = np.asarray(panoptic)
     out = np.zeros(panoptic.shape, dtype=np.int64)
     segments_info = []
-    for category, cluster, mask in split_goss_segments(panoptic, num_known, label_divisor):
+    ids, categories, clusters = decode_goss_ids(panoptic, label_divisor, num_known + 1)
+    for seg_id, category, cluster in zip(ids.tolist(), categories.tolist(), clusters.tolist()):
+        mask = panoptic == seg_id
         new_id = len(segments_info) + 1
         out[mask] = new_id
         segments_info.append(

@@ -4,6 +4,8 @@ import numpy as np
 
 from detectron2.utils.visualizer import Visualizer
 
+from .panoptic_ids import LABEL_DIVISOR, decode_goss_ids
+
 __all__ = ["GOSSVisualizer", "split_goss_segments"]
 
 _UNKNOWN_EDGE = (1.0, 1.0, 1.0)
@@ -13,22 +15,15 @@ def split_goss_segments(panoptic, num_known, label_divisor):
     """
     Args:
         panoptic (ndarray): int ``[H, W]`` GOSS ids (``category * label_divisor + cluster``,
-            void -1).
+            void -1; see :mod:`goss.utils.panoptic_ids`).
         num_known (int): N.
         label_divisor (int): as in the model output.
     Returns:
         list[tuple[int, int, ndarray]]: ``(category, cluster, bool mask [H, W])`` per segment,
         known classes first, then unknown clusters in id order.
     """
-    segments = []
-    for seg_id in np.unique(panoptic):
-        if seg_id < 0:
-            continue
-        category, cluster = divmod(int(seg_id), label_divisor)
-        if category > num_known:
-            raise ValueError(f"segment id {seg_id}: category {category} > N = {num_known}")
-        segments.append((category, cluster, panoptic == seg_id))
-    return segments
+    ids, categories, clusters = decode_goss_ids(panoptic, label_divisor, num_known + 1)
+    return [(int(c), int(k), panoptic == i) for i, c, k in zip(ids.tolist(), categories, clusters)]
 
 
 class GOSSVisualizer(Visualizer):
@@ -38,7 +33,7 @@ class GOSSVisualizer(Visualizer):
     and numbered ("unknown 1", "unknown 2", ...).
     """
 
-    def draw_goss(self, panoptic, num_known, label_divisor=1000, alpha=0.5):
+    def draw_goss(self, panoptic, num_known, label_divisor=LABEL_DIVISOR, alpha=0.5):
         """
         Args:
             panoptic (ndarray or Tensor): int ``[H, W]`` GOSS ids of the image.

@@ -11,7 +11,8 @@ from PIL import Image
 import goss.data.builder as builder_mod
 from goss.data.builder import build_split
 from goss.data.datasets import load_goss_json, split_spec
-from goss.data.goss_format import convert_label, rgb2id
+from goss.data.goss_format import convert_label
+from goss.utils.panoptic_ids import rgb2id
 
 from .fixtures import write_sample
 
@@ -39,7 +40,8 @@ def test_connectivity_labelling_camvid_format(tmp_path):
     out = str(tmp_path / "out")
     manifest = build_split([s], split_spec(CAMVID, "val"), out, progress=False)
     sem, pan = _read(out, "sem_seg", "a"), rgb2id(_read(out, "panoptic", "a"))
-    expected = np.where(label < 8, label, 255)
+    # known train ids; the unknown classes (8, 9) are 254, void (11) 255
+    expected = np.where(label < 8, label, np.where(label == 11, 255, 254))
     np.testing.assert_array_equal(sem, expected)
     segs = _json(out)["annotations"][0]["segments_info"]
     unknown = [x for x in segs if x["category_id"] == 8]
@@ -110,9 +112,9 @@ def test_cityscapes_label_ids_unknown_and_void(tmp_path):
     )
     assert m16["num_kept"] == m13["num_kept"] == 1
     a, b = _read(tmp_path / "a", "sem_seg", "c"), _read(tmp_path / "b", "sem_seg", "c")
-    assert (a[0] == 255).all() and (a[1] == 13).all() and a[4, 4] == 0
+    assert (a[0] == 254).all() and (a[1] == 13).all() and a[4, 4] == 0
     assert a[2, 0] == a[2, 1] == 255 and a[2, 2] == 2
-    assert b[2, 2] == 255 and (b[1] == 10).all()
+    assert b[2, 2] == 254 and (b[1] == 10).all()
     assert m16["void_pixels"] == 2 and m13["unknown_segments"] == 2
 
 

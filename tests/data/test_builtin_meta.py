@@ -1,7 +1,6 @@
-"""Class tables (goss_reference.md §1.2, paper Table 2) and the registered splits' metadata."""
+"""Class tables (paper Table 2) and the registered splits' metadata."""
 
 from detectron2.data import DatasetCatalog, MetadataCatalog
-
 from goss.data.datasets import GOSS_SPLITS, split_spec
 from goss.data.datasets.builtin_meta import COCO_STUFF_CLASSES, COCO_THINGS
 from goss.data.datasets.register_goss_builtin import BUILTIN_NAMES

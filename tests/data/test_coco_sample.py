@@ -11,7 +11,7 @@ from PIL import Image
 from goss.data.builder import Sample, build_split
 from goss.data.datasets import load_goss_json, split_spec
 from goss.data.datasets.builtin_meta import COCO_THINGS
-from goss.data.goss_format import rgb2id
+from goss.utils.panoptic_ids import rgb2id
 
 SAMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "coco_panoptic_sample"
 DATA = SAMPLE / "sample_data"

@@ -12,8 +12,9 @@ import pytest
 from PIL import Image
 
 from goss.data.datasets.builtin_meta import SHAPES_NUM_KNOWN
-from goss.data.goss_format import rgb2id
+from goss.data.goss_format import UNKNOWN_LABEL
 from goss.data.shapes import build_goss_shapes
+from goss.utils.panoptic_ids import rgb2id
 
 
 def _build(root, seed=0):
@@ -66,7 +67,7 @@ def test_unknown_only_in_val_and_void_clutter_only_in_train(tmp_path):
         for s in ann["segments_info"]:
             assert (pan == s["id"]).sum() == s["area"]
             if s["category_id"] == SHAPES_NUM_KNOWN:
-                assert (sem[pan == s["id"]] == 255).all()
+                assert (sem[pan == s["id"]] == UNKNOWN_LABEL).all()
             else:
                 assert (sem[pan == s["id"]] == s["category_id"]).all()
     tdata = json.loads((root / "train" / "panoptic.json").read_text())
@@ -104,7 +105,6 @@ def test_registered_goss_shapes_generate_and_load(tmp_path):
 
 def test_missing_split_fails_when_loaded_naming_the_builder(tmp_path):
     from detectron2.data import DatasetCatalog
-
     from goss.data.datasets import register_goss_split, split_metadata
 
     name = f"_test_missing_{os.getpid()}"

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 import torch
-from detectron2.data import MetadataCatalog
 
+from detectron2.data import MetadataCatalog
 from goss.config import get_goss_cfg
 from goss.engine.calibration import (
     MapCache,
@@ -133,7 +133,7 @@ def test_evaluate_settings_writes_every_metric(tmp_path):
         MetadataCatalog.get(name).set(stuff_classes=["a", "b", "unknown"], label_divisor=1000)
     from PIL import Image
 
-    from goss.utils.panoptic_export import id2rgb
+    from goss.utils.panoptic_ids import id2rgb
 
     cache = MapCache(1 << 30)
     for k, (lg, fd, gt, record) in enumerate(_synthetic_cache()):
@@ -172,3 +172,18 @@ def test_ties_keep_the_configured_value():
     assert best["settings"]["MODEL.GOSS.MSP_THRESHOLD"] == 0.8
     # min areas have no effect here: the configured 0 stays
     assert best["settings"]["MODEL.GOSS.UNKNOWN_MIN_AREA"] == 0
+
+
+def test_energy_grid_is_quantiles_of_the_cached_scores():
+    # known pixels: logsumexp(log .8/.2, 0) = log 5; unknown: log(.72/.28 + 1) = 1.27 < log 5
+    cache = _synthetic_cache()
+    best, sweep = calibrate(_cfg(), cache, "energy", "connected_components", False)
+    values = [
+        r["settings"]["MODEL.GOSS.ENERGY_THRESHOLD"]
+        for r in sweep
+        if r["stage"] == "identification"
+    ]
+    low = math.log(1 / 0.28)
+    assert all(low - 1e-3 <= v <= math.log(5) + 1e-3 for v in values)
+    assert best["GQ"] == pytest.approx(100.0)  # a quantile above the unknown square's score
+    assert low < best["settings"]["MODEL.GOSS.ENERGY_THRESHOLD"] <= math.log(5) + 1e-3

@@ -2,9 +2,9 @@
 
 import pytest
 import torch
-from detectron2.modeling import build_model
 
-from goss.engine.checks import check_num_known_classes, load_trained_weights
+from detectron2.modeling import build_model
+from goss.engine.checks import check_dataset_metadata, load_trained_weights
 from goss.engine.errors import ToolError
 from tests.common import small_goss_cfg, write_tiny_goss_dataset
 
@@ -13,14 +13,26 @@ def test_num_known_classes_checked_against_every_dataset(tmp_path, goss_log):
     write_tiny_goss_dataset(tmp_path / "a", "goss_test_checks_3", num_images=1, num_known=3)
     write_tiny_goss_dataset(tmp_path / "b", "goss_test_checks_6", num_images=1, num_known=6)
     cfg = small_goss_cfg(num_known=6)
-    check_num_known_classes(cfg, ["goss_test_checks_6"])
+    check_dataset_metadata(cfg, ["goss_test_checks_6"])
     with pytest.raises(ToolError) as e:
-        check_num_known_classes(cfg, ["goss_test_checks_6", "goss_test_checks_3"])
+        check_dataset_metadata(cfg, ["goss_test_checks_6", "goss_test_checks_3"])
     message = str(e.value)
     assert "MODEL.GOSS.NUM_KNOWN_CLASSES is 6" in message
     assert "'goss_test_checks_3' has 3 known classes" in message
-    check_num_known_classes(cfg, ["goss_test_checks_no_metadata"])
+    check_dataset_metadata(cfg, ["goss_test_checks_no_metadata"])
     assert "no stuff_classes" in goss_log.text
+
+
+def test_label_divisor_checked_against_the_metadata(tmp_path):
+    write_tiny_goss_dataset(tmp_path / "a", "goss_test_checks_divisor", num_images=1, num_known=3)
+    cfg = small_goss_cfg(num_known=3)
+    check_dataset_metadata(cfg, ["goss_test_checks_divisor"])
+    cfg.MODEL.GOSS.LABEL_DIVISOR = 256
+    with pytest.raises(ToolError) as e:
+        check_dataset_metadata(cfg, ["goss_test_checks_divisor"])
+    message = str(e.value)
+    assert "MODEL.GOSS.LABEL_DIVISOR is 256" in message
+    assert "'goss_test_checks_divisor' has label_divisor 1000" in message
 
 
 def _save(tmp_path, name, state):

@@ -12,9 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from goss.utils.panoptic_export import id2rgb
-
-from .synthetic import random_pair
+from goss.utils.panoptic_ids import id2rgb
+from goss.utils.reference.synthetic import random_pair
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOOL = os.path.join(ROOT, "tools", "evaluate_goss.py")

@@ -7,8 +7,7 @@ from goss.evaluation.bootstrap import bootstrap_gq
 from goss.evaluation.clustering import clustering_stats, gt_component_partition
 from goss.evaluation.metrics import class_agnostic_quality, gq_summary
 from goss.evaluation.stats import GQStats, image_stats
-
-from .synthetic import random_pair
+from goss.utils.reference.synthetic import random_pair
 
 GT = np.array(
     [

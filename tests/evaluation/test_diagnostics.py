@@ -65,6 +65,21 @@ def test_oracle_model_clusters_uses_a_mask_clusterer():
     assert res["GQ_uk_oracle_id_model_clusters"] == res["GQ_uk_oracle_id_connected_components"]
 
 
+def test_oracle_model_clusters_runs_a_partition_clusterer_on_the_gt_mask():
+    # split_components with a partition that leaves the GT mask whole: its oracle row is the
+    # connected components row (the partition alone would be one segment)
+    from goss.modeling.clustering import SplitComponentsClusterer
+
+    gt, segs, pred, pred_segs = _toy()
+    acc = GQAccumulator(N)
+    clusterer = SplitComponentsClusterer(min_area=1)
+    clusters = np.zeros_like(gt)
+    acc.add_image(0, gt, segs, pred, pred_segs, clusters=clusters, clusterer=clusterer)
+    res = _summary(acc)
+    assert res["GQ_uk_oracle_id_model_clusters"] == res["GQ_uk_oracle_id_connected_components"]
+    assert res["GQ_uk_oracle_id_model_clusters"] != res["GQ_uk_oracle_id_one_segment"]
+
+
 def test_without_partition_or_clusterer_the_model_clusters_row_is_absent():
     gt, segs, pred, pred_segs = _toy()
     acc = GQAccumulator(N)

@@ -6,13 +6,12 @@ import os
 import numpy as np
 import pytest
 import torch
-from detectron2.data import MetadataCatalog
 from PIL import Image
 
+from detectron2.data import MetadataCatalog
 from goss.evaluation import GQAccumulator, GQEvaluator
-from goss.utils.panoptic_export import id2rgb
-
-from .synthetic import random_pair
+from goss.utils.panoptic_ids import id2rgb
+from goss.utils.reference.synthetic import random_pair
 
 N = 4
 
@@ -107,6 +106,15 @@ def test_evaluator_bad_output_names_image(tmp_path):
     inputs[0]["pan_seg_file_name"] = str(tmp_path / "nope.png")
     with pytest.raises(FileNotFoundError, match="nope.png"):
         ev.process(inputs, outputs)
+
+
+def test_evaluator_refuses_a_model_that_disagrees_with_the_metadata():
+    _register("goss_test_tiny")
+    GQEvaluator("goss_test_tiny", num_known=N, label_divisor=1000)  # as the metadata says
+    with pytest.raises(ValueError, match="label_divisor is 256 .*'goss_test_tiny'.* 1000"):
+        GQEvaluator("goss_test_tiny", num_known=N, label_divisor=256)
+    with pytest.raises(ValueError, match="num_known is 3 .*'goss_test_tiny' has 4"):
+        GQEvaluator("goss_test_tiny", num_known=3)
 
 
 def test_evaluator_requires_metadata():

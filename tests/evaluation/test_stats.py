@@ -5,9 +5,8 @@ import pytest
 
 from goss.evaluation.metrics import gq_summary, miou
 from goss.evaluation.stats import GQStats, image_stats, segments_from_info
-
-from .reference_impl import panopticapi_style_stats, reference_stats
-from .synthetic import random_pair
+from goss.utils.reference.gq_stats import panopticapi_style_stats, reference_stats
+from goss.utils.reference.synthetic import random_pair
 
 
 def _seg(i, c, crowd=0):

@@ -5,10 +5,9 @@ import pytest
 
 from goss.evaluation import stats
 from goss.evaluation.stats import image_stats, pixel_pass_backend
+from goss.utils.reference.gq_stats import panopticapi_style_stats
+from goss.utils.reference.synthetic import random_pair
 from tests.common import require_joint_histogram
-
-from .reference_impl import panopticapi_style_stats
-from .synthetic import random_pair
 
 
 @pytest.fixture(autouse=True)

@@ -17,8 +17,7 @@ import pytest
 import torch
 
 from goss.evaluation import GQStats, category_quality, gq_summary, image_stats
-
-from .synthetic import _voronoi
+from goss.utils.reference.synthetic import _voronoi
 
 tm = pytest.importorskip("torchmetrics.detection")
 

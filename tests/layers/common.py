@@ -24,7 +24,7 @@ def torch_threads(n):
 
 
 def deg_field(degrees):
-    """float32 radians [H, W] tensor from an array of degrees (as the spec's test vectors)."""
+    """float32 radians [H, W] tensor from degrees (as the test vectors of docs/super-bpd.md)."""
     return torch.from_numpy(np.radians(np.asarray(degrees, np.float64)).astype(np.float32))
 
 

@@ -1,4 +1,4 @@
-"""Hand-made angle fields with known Super-BPD outputs (spec/super_bpd.md section 6.2)."""
+"""Hand-made angle fields with known Super-BPD outputs (T1-T9 of docs/super-bpd.md)."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""The authors' demo (spec/super_bpd.md section 6.1): all four outputs match the shipped PNGs."""
+"""The authors' demo (docs/super-bpd.md, test vectors): all four outputs match the shipped PNGs."""
 
 from pathlib import Path
 

@@ -1,4 +1,4 @@
-"""Invariants of the Super-BPD op on random fields (spec/super_bpd.md section 6.4), fuzzing, input
+"""Invariants of the Super-BPD op on random fields (docs/super-bpd.md, test vectors), fuzzing, input
 validation and the ground-truth round trip."""
 
 import math
@@ -70,7 +70,7 @@ def _graph_cases():
 def test_fixed_mode_repulsion_and_tiny_region_invariants():
     """Spec 6.4 items 8 and 9: no final region holds a repulsive pair, and a surviving region of
     at most 250 px repels every region it shares an edge with."""
-    from .superbpd_reference import reference_super_bpd
+    from goss.utils.reference.super_bpd import reference_super_bpd
 
     for angles in _graph_cases():
         graph = reference_super_bpd(angles.numpy(), return_graph=True)
@@ -203,7 +203,7 @@ def test_ground_truth_field_round_trip():
     from goss.data.bpd_targets import compute_bpd_targets
 
     # Shapes inside a background, one nested: no region meets another at the image border, where
-    # root merging would bridge them (spec section 6.3).
+    # root merging would bridge them (docs/super-bpd.md, "What the algorithm does not do").
     rows, cols = np.mgrid[:160, :240]
     gt = np.zeros((160, 240), np.int64)
     gt[((rows - 50) / 30) ** 2 + ((cols - 60) / 40) ** 2 <= 1] = 1

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from goss.layers import super_bpd
+from goss.utils.reference.super_bpd import reference_super_bpd
 
 from .common import (
     deg_field,
@@ -12,7 +13,6 @@ from .common import (
     smooth_random_angles,
     torch_threads,
 )
-from .superbpd_reference import reference_super_bpd
 
 pytestmark = requires_ops
 

@@ -2,12 +2,12 @@
 
 import pytest
 import torch
+
 from detectron2.checkpoint import DetectionCheckpointer
 from detectron2.config import get_cfg
 from detectron2.modeling import build_backbone
-
 from goss import add_goss_config
-from goss.modeling.backbone.imagenet_weights import convert_mobilenet_v2_weights, _source_path
+from goss.modeling.backbone.imagenet_weights import _source_path, convert_mobilenet_v2_weights
 
 
 def _cfg(output_stride=16):

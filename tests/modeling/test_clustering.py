@@ -2,9 +2,9 @@
 
 import pytest
 import torch
-from detectron2.modeling import build_model
 
 import goss.modeling.clustering.super_bpd as super_bpd_module
+from detectron2.modeling import build_model
 from goss.modeling.clustering import UNKNOWN_CLUSTERER_REGISTRY, build_unknown_clusterer
 from tests.common import small_goss_cfg
 from tests.modeling.test_goss_e2e import _toy_batch
@@ -29,7 +29,7 @@ def _cfg(name):
 
 
 def test_registry_names():
-    assert {"super_bpd", "connected_components", "none"} <= {
+    assert {"super_bpd", "connected_components", "split_components", "none"} <= {
         k for k, _ in UNKNOWN_CLUSTERER_REGISTRY
     }
 
@@ -94,3 +94,53 @@ def test_mask_clusterers_never_run_super_bpd(name, monkeypatch):
         out = model(_toy_batch(3, "n", n=1))[0]
     assert "clusters" not in out  # no whole-image partition, so no GQ_clu
     assert torch.unique(out["panoptic_seg"][0]).tolist() == [3001]
+
+
+def _split(min_area):
+    cfg = _cfg("split_components")
+    cfg.MODEL.GOSS.SPLIT_MIN_AREA = min_area
+    return build_unknown_clusterer(cfg)
+
+
+def test_split_components_cuts_components_where_both_pieces_are_large():
+    # one component (a full 3x6 block) and a separate pixel; the partition cuts the block into
+    # 11 px (left), 6 px (right) and a 1-px sliver
+    mask = torch.zeros(5, 6, dtype=torch.bool)
+    mask[:3] = True
+    mask[4, 5] = True
+    partition = torch.ones(5, 6, dtype=torch.int32)
+    partition[:, 4:] = 2
+    partition[0, 0] = 3  # a sliver, smaller than any min_area below
+    labels = _split(5)(mask, partition=partition)
+    assert labels.dtype == torch.int64 and (labels[~mask] == 0).all()
+    left, right = labels[1:3, :4], labels[:3, 4:]
+    assert len(torch.unique(left)) == 1 and len(torch.unique(right)) == 1
+    assert left[0, 0] != right[0, 0]
+    assert labels[0, 0] == left[0, 0]  # the sliver joined the largest piece of its component
+    assert labels[4, 5] not in (left[0, 0], right[0, 0])  # its own component, kept whole
+    assert sorted(torch.unique(labels[mask]).tolist()) == [1, 2, 3]
+    # pieces below min_area: plain connected components
+    cc = build_unknown_clusterer(_cfg("connected_components"))(mask)
+    assert torch.equal(_split(100)(mask, partition=partition), cc)
+
+
+def test_split_components_with_one_region_is_connected_components():
+    clusterer = _split(1)
+    whole = torch.ones(5, 6, dtype=torch.int32)
+    cc = build_unknown_clusterer(_cfg("connected_components"))(MASK)
+    assert torch.equal(clusterer(MASK, partition=whole), cc)
+    assert clusterer(torch.zeros(3, 3, dtype=torch.bool), partition=whole[:3, :3]).sum() == 0
+    with pytest.raises(ValueError, match="needs the BPD field"):
+        clusterer(MASK)
+    with pytest.raises(ValueError, match="SPLIT_MIN_AREA"):
+        _split(0)
+
+
+def test_split_components_in_the_model_reports_its_partition():
+    cfg = _cfg("split_components")
+    cfg.MODEL.GOSS.MSP_THRESHOLD = 1.1  # every pixel unknown
+    model = build_model(cfg).eval()
+    with torch.no_grad():
+        out = model(_toy_batch(3, "n", n=1))[0]
+    assert out["clusters"].shape == out["panoptic_seg"][0].shape  # GQ_clu of the Super-BPD part
+    assert (out["panoptic_seg"][0] >= 3001).all()

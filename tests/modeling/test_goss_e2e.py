@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 import torch
-from detectron2.modeling import build_model
 
+from detectron2.modeling import build_model
 from goss.data import GOSSTargetGenerator
 from tests.common import small_goss_cfg
 

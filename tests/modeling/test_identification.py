@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from goss.modeling.identification import identify_unknown
+from goss.config import get_goss_cfg
+from goss.modeling.identification import identification_threshold, identify_unknown
 
 
 def _logits(*pixels):
@@ -29,6 +30,34 @@ def test_max_logit_normalised_over_whole_image():
     # a constant image is all known (no division by zero)
     labels, _ = identify_unknown(torch.ones(2, 3, 3), 2, "max_logit", threshold=0.5)
     assert (labels < 2).all()
+
+
+def test_energy_is_absolute_logsumexp():
+    # logsumexp: [5, 5] -> 5.69; [0, 0] -> 0.69; an N+1 model's extra logit is left out
+    lg = _logits([5.0, 5.0, 100.0], [0.0, 0.0, -100.0])
+    labels, score = identify_unknown(lg, 2, "energy", threshold=3.0)
+    assert labels.tolist() == [[0, 2]]
+    assert score[0].tolist() == pytest.approx([-5.0 - 0.6931, -0.6931], abs=1e-3)
+    # absolute, unlike the normalised MaxLogit: a confident image stays all known
+    labels, _ = identify_unknown(lg + 10, 2, "energy", threshold=3.0)
+    assert (labels < 2).all()
+
+
+@pytest.mark.parametrize(
+    "identifier,key,value",
+    [
+        ("msp", "MSP_THRESHOLD", 0.1),
+        ("max_logit", "MAX_LOGIT_THRESHOLD", 0.2),
+        ("energy", "ENERGY_THRESHOLD", 7.5),
+        ("n_plus_one", None, None),
+    ],
+)
+def test_identification_threshold_reads_the_identifiers_key(identifier, key, value):
+    opts = ["MODEL.GOSS.IDENTIFIER", identifier, "MODEL.WEIGHTS", ""]
+    if key:
+        opts += [f"MODEL.GOSS.{key}", str(value)]
+    cfg = get_goss_cfg("projects/GOSS/configs/goss_shapes/gst_mobilenet_v2.yaml", opts)
+    assert identification_threshold(cfg.MODEL.GOSS) == value
 
 
 def test_n_plus_one_and_confidence_adjustment():

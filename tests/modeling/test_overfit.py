@@ -2,8 +2,8 @@
 
 import numpy as np
 import torch
-from detectron2.modeling import build_model
 
+from detectron2.modeling import build_model
 from goss.data import GOSSDatasetMapper
 from goss.data.datasets import load_goss_json
 from goss.data.shapes import build_goss_shapes

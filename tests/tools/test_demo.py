@@ -12,14 +12,13 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+
 from detectron2.checkpoint import DetectionCheckpointer
 from detectron2.modeling import build_model
-
 from goss.config import get_goss_cfg
 from goss.engine.errors import ToolError
-from goss.utils import goss_to_coco_panoptic
-from tests.common import REPO, load_tool, small_goss_cfg, write_broken_pngs
-from tests.common import write_tiny_goss_dataset
+from goss.utils.panoptic_export import goss_to_coco_panoptic
+from tests.common import REPO, load_tool, small_goss_cfg, write_broken_pngs, write_tiny_goss_dataset
 
 DATASET = "goss_test_tiny_demo"
 

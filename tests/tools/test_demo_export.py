@@ -10,10 +10,10 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from detectron2.checkpoint import DetectionCheckpointer
-from detectron2.modeling import build_model
 from PIL import Image
 
+from detectron2.checkpoint import DetectionCheckpointer
+from detectron2.modeling import build_model
 from goss.data.datasets import register_goss_split, split_metadata
 from goss.data.datasets.builtin_meta import SHAPES_NUM_KNOWN
 from goss.data.shapes import build_goss_shapes

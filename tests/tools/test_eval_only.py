@@ -7,11 +7,11 @@ import sys
 
 import pytest
 import torch
+
 from detectron2.checkpoint import DetectionCheckpointer
 from detectron2.modeling import build_model
-
 from goss.engine.errors import ToolError
-from tests.common import REPO, small_goss_cfg, load_tool, write_tiny_goss_dataset
+from tests.common import REPO, load_tool, small_goss_cfg, write_tiny_goss_dataset
 
 EXPECTED_KEYS = {
     "GQ",

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from goss.engine.errors import ToolError
-from tests.common import small_goss_cfg, load_tool, write_tiny_goss_dataset
+from tests.common import load_tool, small_goss_cfg, write_tiny_goss_dataset
 
 
 def _cfg(tmp_path, out):

@@ -1,9 +1,11 @@
 """Drawing and exporting GOSS outputs."""
 
 import numpy as np
-from detectron2.data import Metadata
 
-from goss.utils import GOSSVisualizer, goss_to_coco_panoptic, id2rgb
+from detectron2.data import Metadata
+from goss.utils.panoptic_export import goss_to_coco_panoptic
+from goss.utils.panoptic_ids import id2rgb
+from goss.utils.visualizer import GOSSVisualizer
 
 
 def _panoptic():

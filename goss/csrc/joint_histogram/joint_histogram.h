@@ -18,11 +18,10 @@
 namespace goss {
 namespace joint_histogram {
 
-std::tuple<at::Tensor, int64_t, int64_t> joint_histogram_cpu(
-    const at::Tensor& gt_ids,
-    const at::Tensor& gt_keys,
-    const at::Tensor& pred_ids,
-    const at::Tensor& pred_keys);
+std::tuple<at::Tensor, int64_t, int64_t> joint_histogram_cpu(const at::Tensor& gt_ids,
+                                                             const at::Tensor& gt_keys,
+                                                             const at::Tensor& pred_ids,
+                                                             const at::Tensor& pred_keys);
 
 }  // namespace joint_histogram
 }  // namespace goss

@@ -157,13 +157,8 @@ Table sorted_table(const std::vector<int64_t>& keys, int64_t scale) {
 // Counts n pixel pairs; pixel i adds 1 to hist[gt offset + pred offset + i % copies]. Returns
 // the OR over pixels of (stored key XOR id): non-zero iff some id is not a key.
 template <int copies, typename TG, typename TP, typename Slot, typename Count>
-uint64_t count_pixels(
-    const TG* __restrict g,
-    const TP* __restrict p,
-    int64_t n,
-    const Side<Slot> gt,
-    const Side<Slot> pred,
-    Count* __restrict hist) {
+uint64_t count_pixels(const TG* __restrict g, const TP* __restrict p, int64_t n,
+                      const Side<Slot> gt, const Side<Slot> pred, Count* __restrict hist) {
   uint64_t bad = 0;
   // Pixel i into copy c of its bin.
   const auto add = [&](int64_t i, int c) {
@@ -201,14 +196,8 @@ int64_t count_missing(const T* ids, int64_t n, const Side<Slot> side) {
 // The pass for one pair of id types, with tables whose offsets are pre-scaled by `copies`.
 // Fills joint (int64 [kk], zero on entry); returns the missing pixel counts (GT, prediction).
 template <int copies, typename TG, typename TP, typename Slot>
-std::tuple<int64_t, int64_t> histogram(
-    const TG* g,
-    const TP* p,
-    int64_t n,
-    const Side<Slot> gt,
-    const Side<Slot> pred,
-    int64_t kk,
-    int64_t* joint) {
+std::tuple<int64_t, int64_t> histogram(const TG* g, const TP* p, int64_t n, const Side<Slot> gt,
+                                       const Side<Slot> pred, int64_t kk, int64_t* joint) {
   uint64_t bad = 0;
   if constexpr (copies == 1) {
     bad = count_pixels<1>(g, p, n, gt, pred, joint);
@@ -234,13 +223,9 @@ std::tuple<int64_t, int64_t> histogram(
 // Builds the two tables (hashed if a multiplier with a common shift is found, else sorted) with
 // offsets pre-scaled by `copies` and runs the pass.
 template <int copies, typename TG, typename TP>
-std::tuple<int64_t, int64_t> build_and_count(
-    const TG* g,
-    const TP* p,
-    int64_t n,
-    const std::vector<int64_t>& gk,
-    const std::vector<int64_t>& pk,
-    int64_t* joint) {
+std::tuple<int64_t, int64_t> build_and_count(const TG* g, const TP* p, int64_t n,
+                                             const std::vector<int64_t>& gk,
+                                             const std::vector<int64_t>& pk, int64_t* joint) {
   const int64_t kp = static_cast<int64_t>(pk.size());
   const int64_t kk = static_cast<int64_t>(gk.size()) * kp;
   const int lo = std::max(min_bits(gk.size()), min_bits(pk.size()));
@@ -279,9 +264,8 @@ void with_ids(const at::Tensor& ids, const char* name, F&& f) {
       f(static_cast<const uint32_t*>(data));
       break;
     default:
-      TORCH_CHECK_TYPE(
-          false, "joint_histogram: ", name, " must be int32, int64 or uint32, got ",
-          ids.scalar_type());
+      TORCH_CHECK_TYPE(false, "joint_histogram: ", name, " must be int32, int64 or uint32, got ",
+                       ids.scalar_type());
   }
 }
 
@@ -293,41 +277,37 @@ void check_ids(const at::Tensor& ids, const char* name) {
 // The keys of a non-empty 1-D int64 CPU tensor of distinct ids, as a vector.
 std::vector<int64_t> read_keys(const at::Tensor& keys, const char* name) {
   TORCH_CHECK_VALUE(keys.device().is_cpu(), "joint_histogram: ", name, " must be on the CPU");
-  TORCH_CHECK_TYPE(
-      keys.scalar_type() == at::kLong, "joint_histogram: ", name, " must be int64, got ",
-      keys.scalar_type());
-  TORCH_CHECK_VALUE(
-      keys.dim() == 1 && keys.numel() > 0, "joint_histogram: ", name,
-      " must be a non-empty 1-D tensor, got shape ", keys.sizes());
+  TORCH_CHECK_TYPE(keys.scalar_type() == at::kLong, "joint_histogram: ", name,
+                   " must be int64, got ", keys.scalar_type());
+  TORCH_CHECK_VALUE(keys.dim() == 1 && keys.numel() > 0, "joint_histogram: ", name,
+                    " must be a non-empty 1-D tensor, got shape ", keys.sizes());
   const at::Tensor c = keys.contiguous();
   const int64_t* data = c.const_data_ptr<int64_t>();
   std::vector<int64_t> out(data, data + c.numel());
   std::vector<int64_t> sorted = out;
   std::sort(sorted.begin(), sorted.end());
-  TORCH_CHECK_VALUE(
-      std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end(), "joint_histogram: ",
-      name, " must be distinct");
+  TORCH_CHECK_VALUE(std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end(),
+                    "joint_histogram: ", name, " must be distinct");
   return out;
 }
 
 }  // namespace
 
-std::tuple<at::Tensor, int64_t, int64_t> joint_histogram_cpu(
-    const at::Tensor& gt_ids,
-    const at::Tensor& gt_keys,
-    const at::Tensor& pred_ids,
-    const at::Tensor& pred_keys) {
+std::tuple<at::Tensor, int64_t, int64_t> joint_histogram_cpu(const at::Tensor& gt_ids,
+                                                             const at::Tensor& gt_keys,
+                                                             const at::Tensor& pred_ids,
+                                                             const at::Tensor& pred_keys) {
   check_ids(gt_ids, "gt_ids");
   check_ids(pred_ids, "pred_ids");
-  TORCH_CHECK_VALUE(
-      gt_ids.numel() == pred_ids.numel(), "joint_histogram: gt_ids and pred_ids differ in size (",
-      gt_ids.sizes(), " vs ", pred_ids.sizes(), ")");
+  TORCH_CHECK_VALUE(gt_ids.numel() == pred_ids.numel(),
+                    "joint_histogram: gt_ids and pred_ids differ in size (", gt_ids.sizes(), " vs ",
+                    pred_ids.sizes(), ")");
   const std::vector<int64_t> gk = read_keys(gt_keys, "gt_keys");
   const std::vector<int64_t> pk = read_keys(pred_keys, "pred_keys");
   const int64_t kg = static_cast<int64_t>(gk.size());
   const int64_t kp = static_cast<int64_t>(pk.size());
-  TORCH_CHECK_VALUE(
-      kg <= (int64_t{1} << 40) / kp, "joint_histogram: too many keys (", kg, " x ", kp, ")");
+  TORCH_CHECK_VALUE(kg <= (int64_t{1} << 40) / kp, "joint_histogram: too many keys (", kg, " x ",
+                    kp, ")");
   at::Tensor joint = at::zeros({kg, kp}, gt_keys.options());
   int64_t* out = joint.data_ptr<int64_t>();
   const int64_t n = gt_ids.numel();
@@ -336,9 +316,8 @@ std::tuple<at::Tensor, int64_t, int64_t> joint_histogram_cpu(
   int64_t pred_missing = 0;
   with_ids(gt_ids, "gt_ids", [&](const auto* g) {
     with_ids(pred_ids, "pred_ids", [&](const auto* p) {
-      std::tie(gt_missing, pred_missing) = copied
-          ? build_and_count<kCopies>(g, p, n, gk, pk, out)
-          : build_and_count<1>(g, p, n, gk, pk, out);
+      std::tie(gt_missing, pred_missing) = copied ? build_and_count<kCopies>(g, p, n, gk, pk, out)
+                                                  : build_and_count<1>(g, p, n, gk, pk, out);
     });
   });
   return {joint, gt_missing, pred_missing};

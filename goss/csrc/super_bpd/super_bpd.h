@@ -1,4 +1,4 @@
-// Super-BPD post-processing (Wan et al., CVPR 2020), following spec/super_bpd.md section 3.
+// Super-BPD post-processing (Wan et al., CVPR 2020); the steps are those of docs/super-bpd.md.
 //
 // torch.ops.goss.super_bpd(angles float32 [H, W], theta_a, theta_l, theta_s, s_o, reference_quirks,
 //                          intermediates=True)
@@ -62,15 +62,11 @@ GOSS_HOST_DEVICE inline int direction_bin(float theta) {
 // Shared CPU region-graph stage. Given the boundary pairs (in raster order) and the area of each of
 // the n_nodes after-dilation super-BPDs (node k = k-th region in raster order of first pixel),
 // returns for every node the node id of the first node (minimum id) of its final region.
-std::vector<int32_t> merge_region_graph(
-    const int32_t* pair_i,
-    const int32_t* pair_j,
-    const float* pair_diff,
-    int64_t n_pairs,
-    const std::vector<int64_t>& areas,
-    const Params& params);
+std::vector<int32_t> merge_region_graph(const int32_t* pair_i, const int32_t* pair_j,
+                                        const float* pair_diff, int64_t n_pairs,
+                                        const std::vector<int64_t>& areas, const Params& params);
 
-// Exact float-domain forms of the reference's double-precision parent tests (section 3.2):
+// Exact float-domain forms of the reference's double-precision parent tests (step 2):
 // bin(theta) = #{k in 1..8 : theta >= bin_start[k]} mod 8, and a pixel is a root when
 // root_lo <= |theta - theta_parent| <= root_hi.
 struct FloatTables {
@@ -80,7 +76,7 @@ struct FloatTables {
   float root_hi;
 };
 
-// Section 3.2 on the CPU (super_bpd_parents.cpp): par[p] = the parent of pixel p, or p for a
+// Step 2 on the CPU (super_bpd_parents.cpp): par[p] = the parent of pixel p, or p for a
 // root, and is_root[p] = (par[p] == p), for angles float [H, W], by rows.
 class ParentRows {
  public:
@@ -100,23 +96,13 @@ class ParentRows {
 };
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> super_bpd_cpu(
-    const at::Tensor& angles,
-    double theta_a,
-    double theta_l,
-    double theta_s,
-    double s_o,
-    bool reference_quirks,
-    bool intermediates);
+    const at::Tensor& angles, double theta_a, double theta_l, double theta_s, double s_o,
+    bool reference_quirks, bool intermediates);
 
 #if defined(WITH_CUDA)
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> super_bpd_cuda(
-    const at::Tensor& angles,
-    double theta_a,
-    double theta_l,
-    double theta_s,
-    double s_o,
-    bool reference_quirks,
-    bool intermediates);
+    const at::Tensor& angles, double theta_a, double theta_l, double theta_s, double s_o,
+    bool reference_quirks, bool intermediates);
 #endif
 
 // A [H, W] CPU tensor of dtype whose memory comes from (and returns to) a small pool of buffers.

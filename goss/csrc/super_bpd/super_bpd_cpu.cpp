@@ -1,4 +1,4 @@
-// CPU implementation of torch.ops.goss.super_bpd (spec/super_bpd.md sections 3.2-3.8).
+// CPU implementation of torch.ops.goss.super_bpd (docs/super-bpd.md, steps 2-8).
 #include <ATen/Parallel.h>
 #include <c10/util/Exception.h>
 #include <torch/types.h>
@@ -50,13 +50,12 @@ inline void unite(int32_t* L, int32_t x, int32_t y) {
   }
 }
 
-// Section 3.4 for the root p = (h, w): unite it with every root q (is_root[q] = 1) with
-// |drow| <= 3 and |dcol| <= 3 that comes later in raster order (earlier ones united with p already),
-// or with a root adjacent to it on its row, which gives the same sets.
+// Step 4 for the root p = (h, w): unite it with every root q (is_root[q] = 1) with
+// |drow| <= 3 and |dcol| <= 3 that comes later in raster order (earlier ones united with p
+// already), or with a root adjacent to it on its row, which gives the same sets.
 // Needs L initialised up to row h + 3, and 8 readable bytes after the last flag. Each window row
 // (at most 7 flags) is read as one 64-bit word, so only the roots found cost a branch.
-inline void unite_root_window(int32_t* L, const uint8_t* is_root, int32_t p, int64_t H,
-                              int64_t W) {
+inline void unite_root_window(int32_t* L, const uint8_t* is_root, int32_t p, int64_t H, int64_t W) {
   constexpr bool kLittle = std::endian::native == std::endian::little;
   const int64_t h = p / W, w = p % W;
   const int64_t w0 = std::max<int64_t>(0, w - kRootRadius);
@@ -77,7 +76,7 @@ inline void unite_root_window(int32_t* L, const uint8_t* is_root, int32_t p, int
   }
 }
 
-// Section 3.3 (and 3.4 when merge_roots): the super-BPD forest L, the union of every pixel with
+// Step 3 (and step 4 when merge_roots): the super-BPD forest L, the union of every pixel with
 // its parent in raster order, and with merge_roots also of every root with the roots in its
 // window. Parents are at most one row ahead and root windows three, so rows of L are initialised
 // that far in advance. Roots are appended to root_list (raster order) when it is given. With
@@ -246,8 +245,8 @@ constexpr PackTable kPack;
 // The columns w of a row whose L differs from its right (w + 1 < W) or bottom neighbour's, in
 // order, written to cols (room for W + 4); returns their number. Branch-free: with SSE2, four
 // columns at a time are compared and their boundary columns packed with a table.
-int64_t boundary_columns(const int32_t* __restrict row, const int32_t* __restrict below,
-                         int64_t W, int32_t* __restrict cols) {
+int64_t boundary_columns(const int32_t* __restrict row, const int32_t* __restrict below, int64_t W,
+                         int32_t* __restrict cols) {
   int64_t n = 0;
   int64_t w = 0;
 #if defined(__SSE2__)
@@ -271,7 +270,7 @@ int64_t boundary_columns(const int32_t* __restrict row, const int32_t* __restric
   return n;
 }
 
-// Section 3.5: the boundary pairs of row h (right pair, then bottom pair, of every pixel whose
+// Step 5: the boundary pairs of row h (right pair, then bottom pair, of every pixel whose
 // flattened L differs from its right or bottom neighbour's), appended in raster order. With
 // quirks (Q1) the bottom pair of a pixel whose right pair was a boundary starts from the walked
 // pixel instead of the pixel itself, so rows up to h + kWalkSteps + 1 must be flat. cols is

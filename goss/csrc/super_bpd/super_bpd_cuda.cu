@@ -107,8 +107,8 @@ __global__ void merge_roots_kernel(int* L, const int* root, int H, int W) {
 
 // Two slots per pixel (right pair, bottom pair); valid[s] = 0 where there is no boundary pair.
 __global__ void boundary_pairs_kernel(const float* ang, const int* par, const int* L,
-                                      const int* node, int H, int W, bool quirks,
-                                      uint8_t* valid, int* pi, int* pj, float* pd) {
+                                      const int* node, int H, int W, bool quirks, uint8_t* valid,
+                                      int* pi, int* pj, float* pd) {
   const int64_t P = static_cast<int64_t>(H) * W;
   for (int64_t p = blockIdx.x * blockDim.x + threadIdx.x; p < P; p += blockDim.x * gridDim.x) {
     int ch = static_cast<int>(p / W), cw = static_cast<int>(p % W);
@@ -162,9 +162,9 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> super_bpd_cuda(
 
   at::Tensor par = at::empty({P}, iopts);
   at::Tensor roots = at::empty({H, W}, iopts);
-  find_parents_kernel<<<blocks, kThreads, 0, stream>>>(
-      ang, H, W, theta_a * kPi / 180.0, static_cast<float>(2.0 * M_PI), par.data_ptr<int>(),
-      roots.data_ptr<int>());
+  find_parents_kernel<<<blocks, kThreads, 0, stream>>>(ang, H, W, theta_a * kPi / 180.0,
+                                                       static_cast<float>(2.0 * M_PI),
+                                                       par.data_ptr<int>(), roots.data_ptr<int>());
   check_launch();
 
   at::Tensor L = at::arange(P, iopts);
@@ -173,8 +173,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> super_bpd_cuda(
   flatten_kernel<<<blocks, kThreads, 0, stream>>>(L.data_ptr<int>(), P);
   check_launch();
   at::Tensor before = (L + 1).view({H, W});
-  merge_roots_kernel<<<blocks, kThreads, 0, stream>>>(
-      L.data_ptr<int>(), roots.data_ptr<int>(), H, W);
+  merge_roots_kernel<<<blocks, kThreads, 0, stream>>>(L.data_ptr<int>(), roots.data_ptr<int>(), H,
+                                                      W);
   check_launch();
   flatten_kernel<<<blocks, kThreads, 0, stream>>>(L.data_ptr<int>(), P);
   check_launch();
@@ -199,9 +199,9 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> super_bpd_cuda(
   at::Tensor pi_c = pi.masked_select(mask).cpu(), pj_c = pj.masked_select(mask).cpu();
   at::Tensor pd_c = pd.masked_select(mask).cpu();
 
-  std::vector<int32_t> final_node = merge_region_graph(
-      pi_c.data_ptr<int32_t>(), pj_c.data_ptr<int32_t>(), pd_c.data_ptr<float>(), pi_c.numel(),
-      areas, params);
+  std::vector<int32_t> final_node =
+      merge_region_graph(pi_c.data_ptr<int32_t>(), pj_c.data_ptr<int32_t>(), pd_c.data_ptr<float>(),
+                         pi_c.numel(), areas, params);
   at::Tensor first_cpu = first_pixel.cpu();
   const int64_t* first = first_cpu.data_ptr<int64_t>();
   at::Tensor node_label = at::empty({static_cast<int64_t>(final_node.size())}, at::kInt);

@@ -1,4 +1,4 @@
-// Region-graph stage of Super-BPD (spec/super_bpd.md sections 3.5-3.8), shared by the CPU and the
+// Region-graph stage of Super-BPD (docs/super-bpd.md, steps 5-8), shared by the CPU and the
 // CUDA op: sparse edge accumulation in a fixed (raster) order, edge classification, a stable sort
 // by (mean, i, j) and the two greedy merge passes, with the reference's quirks Q2/Q3 switchable.
 #include <algorithm>
@@ -22,12 +22,8 @@ struct Edge {
 // Accumulates boundary pairs per node pair (i, j), without an N x N matrix: the pairs are
 // bucketed by i with a stable counting sort, so every edge sums its pairs in the order given;
 // within a bucket, edge_of[j] is the edge (i, j) if it is not older than the bucket's first edge.
-std::vector<Edge> accumulate_edges(
-    const int32_t* pair_i,
-    const int32_t* pair_j,
-    const float* pair_diff,
-    int64_t n_pairs,
-    int32_t n_nodes) {
+std::vector<Edge> accumulate_edges(const int32_t* pair_i, const int32_t* pair_j,
+                                   const float* pair_diff, int64_t n_pairs, int32_t n_nodes) {
   // 64-bit offsets and edge ids: an image of up to 2^31 - 1 pixels has up to about 2^32 pairs.
   std::vector<int64_t> start(static_cast<size_t>(n_nodes) + 1, 0);
   for (int64_t r = 0; r < n_pairs; ++r) {
@@ -78,12 +74,8 @@ int32_t find_root(std::vector<int32_t>& parent, int32_t x) {
 
 // Repulsion between two current sets. Quirk Q3: only the original id y in x's accumulated row.
 // Corrected: any member of X repels any member of Y (rows are symmetric, members checked by find).
-bool repelled(
-    std::vector<std::vector<int32_t>>& rows,
-    std::vector<int32_t>& parent,
-    int32_t x,
-    int32_t y,
-    bool quirks) {
+bool repelled(std::vector<std::vector<int32_t>>& rows, std::vector<int32_t>& parent, int32_t x,
+              int32_t y, bool quirks) {
   if (quirks) {
     return std::binary_search(rows[x].begin(), rows[x].end(), y);
   }
@@ -110,17 +102,13 @@ void union_rows(std::vector<int32_t>& into, const std::vector<int32_t>& from) {
 
 }  // namespace
 
-std::vector<int32_t> merge_region_graph(
-    const int32_t* pair_i,
-    const int32_t* pair_j,
-    const float* pair_diff,
-    int64_t n_pairs,
-    const std::vector<int64_t>& areas,
-    const Params& params) {
+std::vector<int32_t> merge_region_graph(const int32_t* pair_i, const int32_t* pair_j,
+                                        const float* pair_diff, int64_t n_pairs,
+                                        const std::vector<int64_t>& areas, const Params& params) {
   const int32_t n_nodes = static_cast<int32_t>(areas.size());
   std::vector<Edge> edges = accumulate_edges(pair_i, pair_j, pair_diff, n_pairs, n_nodes);
 
-  // Classification: repulsive pairs are not edges (section 3.6).
+  // Classification: repulsive pairs are not edges (step 6).
   const double repulse_thresh = kPi - params.s_o * kPi / 180.0;
   std::vector<std::vector<int32_t>> rows(n_nodes);
   std::vector<int64_t> candidates;

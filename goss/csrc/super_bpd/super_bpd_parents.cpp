@@ -1,4 +1,4 @@
-// Section 3.2 of spec/super_bpd.md on the CPU: the parent of every pixel (itself for a root).
+// Step 2 of docs/super-bpd.md on the CPU: the parent of every pixel (itself for a root).
 //
 // The per-pixel tests are evaluated exactly in float (FloatTables), so that the interior of each
 // row can run as branch-free SIMD code written with GCC/Clang vector extensions: the direction
@@ -96,7 +96,7 @@ inline int32_t parent_scalar(const float* ang, int64_t h, int64_t w, int64_t H, 
   }
   const float d = std::fabs(a - ang[qh * W + qw]);
   return d >= t.root_lo && d <= t.root_hi ? static_cast<int32_t>(p)
-                                           : static_cast<int32_t>(qh * W + qw);
+                                          : static_cast<int32_t>(qh * W + qw);
 }
 
 // 4 and 8 float / int32 lanes (GCC/Clang vector extensions; a C-style cast between two of them
@@ -163,21 +163,21 @@ __attribute__((always_inline)) inline bool interior_row(const float* ang, int64_
   return any_bad == 0;
 }
 
-bool interior_row_base(const float* ang, int64_t h, int64_t W, const FloatTables& t,
-                       int32_t* par, uint8_t* is_root, int64_t* done) {
+bool interior_row_base(const float* ang, int64_t h, int64_t W, const FloatTables& t, int32_t* par,
+                       uint8_t* is_root, int64_t* done) {
   return interior_row<VecF4, VecI4, VecB4, 4>(ang, h, W, t, par, is_root, done);
 }
 
 #if defined(GOSS_SUPERBPD_AVX2)
 __attribute__((target("avx2"))) bool interior_row_avx2(const float* ang, int64_t h, int64_t W,
-                                                         const FloatTables& t, int32_t* par,
-                                                         uint8_t* is_root, int64_t* done) {
+                                                       const FloatTables& t, int32_t* par,
+                                                       uint8_t* is_root, int64_t* done) {
   return interior_row<VecF8, VecI8, VecB8, 8>(ang, h, W, t, par, is_root, done);
 }
 #endif
 
-using RowKernel = bool (*)(const float*, int64_t, int64_t, const FloatTables&, int32_t*,
-                           uint8_t*, int64_t*);
+using RowKernel = bool (*)(const float*, int64_t, int64_t, const FloatTables&, int32_t*, uint8_t*,
+                           int64_t*);
 
 // The widest kernel the CPU runs, unless PyTorch's ATEN_CPU_CAPABILITY=default asks for the
 // baseline instruction set.

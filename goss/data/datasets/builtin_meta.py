@@ -9,6 +9,7 @@ classes in the order listed here.
 """
 
 from goss.data.goss_format import IGNORE_LABEL, SplitSpec
+from goss.utils.panoptic_ids import LABEL_DIVISOR
 
 __all__ = ["GOSS_SPLITS", "split_spec", "split_metadata", "UNKNOWN_COLOR"]
 
@@ -45,7 +46,7 @@ COCO_STUFF_NAMES = (
 # COCO-Stuff id -> name, 171 classes (things 1-90 with gaps, stuff 92-182)
 COCO_STUFF_CLASSES = {**COCO_THINGS, **{92 + i: n for i, n in enumerate(COCO_STUFF_NAMES)}}
 
-# known COCO ids of the COCO-Stuff-GOSS splits (goss_reference.md §1.2); unknown = the rest
+# known COCO ids of the COCO-Stuff-GOSS splits (the paper's Table 2 counts); unknown = the rest
 _ALL_STUFF = list(range(92, 183))
 COCO_STUFF_GOSS_KNOWN = {
     "voc": [1, 2, 3, 4, 5, 6, 7, 9, 16, 17, 18, 19, 20, 21, 44, 62, 63, 64, 67, 72] + _ALL_STUFF,
@@ -190,7 +191,7 @@ def split_metadata(goss_split):
         "stuff_classes": [k[1] for k in table["known"]] + ["unknown"],
         "stuff_colors": [list(k[2]) for k in table["known"]] + [list(UNKNOWN_COLOR)],
         "ignore_label": IGNORE_LABEL,
-        "label_divisor": 1000,
+        "label_divisor": LABEL_DIVISOR,
         "evaluator_type": "goss",
         "num_known_classes": len(table["known"]),
         "known_source_ids": [k[0] for k in table["known"]],

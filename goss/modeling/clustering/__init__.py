@@ -8,6 +8,7 @@ from .build import (
 )
 from .connected_components import ConnectedComponentsClusterer
 from .none import OneSegmentClusterer
+from .split_components import SplitComponentsClusterer
 from .super_bpd import SuperBPDClusterer
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "ConnectedComponentsClusterer",
     "MaskClusterer",
     "OneSegmentClusterer",
+    "SplitComponentsClusterer",
     "SuperBPDClusterer",
     "build_unknown_clusterer",
     "register_clusterer",

@@ -1,8 +1,8 @@
 """
-Slow per-segment reference of the GQ matching rules (design.md §5), written for clarity: one
-boolean mask per segment, a Python loop over (GT, prediction) pairs. Also a panopticapi-style
-implementation (``np.unique`` over a packed GT/prediction label, a Python loop over the unique
-pairs). Both are for tests and tools/benchmark_evaluation.py only.
+Slow per-segment reference of the GQ matching rules (``docs/evaluation.md``), written for
+clarity: one boolean mask per segment, a Python loop over (GT, prediction) pairs. Also a
+panopticapi-style implementation (``np.unique`` over a packed GT/prediction label, a Python loop
+over the unique pairs). Both are for the tests and ``tools/benchmark_evaluation.py`` only.
 """
 
 import numpy as np

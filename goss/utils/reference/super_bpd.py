@@ -1,9 +1,7 @@
 """
-Slow pure-Python Super-BPD (spec/super_bpd.md sections 3.2-3.8), written per pixel from the spec
-as an independent check of ``torch.ops.goss.super_bpd``. Use it on small fields only.
+Slow pure-Python Super-BPD (``docs/super-bpd.md``, steps 1-8), written per pixel from that
+description as an independent check of ``torch.ops.goss.super_bpd``. Use it on small fields only.
 """
-
-import math
 
 import numpy as np
 

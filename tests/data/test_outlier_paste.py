@@ -1,0 +1,103 @@
+"""Honest N+1 targets (unknown classes ignored, void is class N) and pasted outliers."""
+
+import numpy as np
+import pytest
+
+from goss.config import get_goss_cfg
+from goss.data import GOSSDatasetMapper, GOSSTargetGenerator, OutlierPaste
+from goss.data.goss_format import IGNORE_LABEL, UNKNOWN_LABEL
+from goss.data.outlier_paste import random_object_mask, random_texture
+from tests.common import small_goss_cfg, write_tiny_goss_dataset
+
+N = 3
+
+
+def _sem():
+    sem = np.zeros((24, 32), np.uint8)
+    sem[:, 16:] = 1
+    sem[2:8, 2:8] = UNKNOWN_LABEL  # a car: an unknown class
+    sem[12:18, 2:8] = IGNORE_LABEL  # the source's void
+    sem[12:18, 20:26] = N  # a pasted outlier
+    return sem
+
+
+@pytest.mark.parametrize("mode", ["n", "n_plus_one"])
+def test_unknown_classes_are_never_trained_on(mode):
+    out = GOSSTargetGenerator(N, mode)(_sem())
+    target, bpd_w = out["sem_seg"].numpy(), out["bpd_weights"].numpy()
+    assert (target[2:8, 2:8] == IGNORE_LABEL).all()
+    assert (bpd_w[2:8, 2:8] == 0).all() and (out["bpd_field"].numpy()[:, 2:8, 2:8] == 0).all()
+    void = target[12:18, 2:8]
+    assert (void == (N if mode == "n_plus_one" else IGNORE_LABEL)).all()
+    assert (target[0, :16] == 0).all() and (target[0, 16:] == 1).all()
+
+
+def test_pasted_outlier_is_class_n_with_its_own_field():
+    out = GOSSTargetGenerator(N, "n_plus_one")(_sem())
+    assert (out["sem_seg"].numpy()[12:18, 20:26] == N).all()
+    field = out["bpd_field"].numpy()[:, 12:18, 20:26]
+    assert (out["bpd_weights"].numpy()[12:18, 20:26] > 0).all()
+    # the field points away from the outlier's own boundary: its top row (corners aside) points
+    # down (+row)
+    assert (field[0, 0, 1:-1] >= 1).all()
+
+
+def test_paste_changes_only_labelled_pixels():
+    np.random.seed(0)
+    image = np.full((40, 60, 3), 77, np.uint8)
+    sem = np.ones((40, 60), np.uint8)
+    paste = OutlierPaste(label=N, prob=1.0, max_objects=3, size_range=(0.3, 0.5))
+    new_image, new_sem = paste(image, sem)
+    assert (image == 77).all() and (sem == 1).all()  # inputs untouched
+    pasted = new_sem == N
+    assert pasted.any() and set(np.unique(new_sem)) <= {1, N}
+    assert (new_image[~pasted] == 77).all()
+    assert new_image.dtype == np.uint8 and new_image.shape == image.shape
+
+
+def test_paste_probability_zero_is_identity_and_bad_settings_raise():
+    image, sem = np.zeros((8, 8, 3), np.uint8), np.zeros((8, 8), np.uint8)
+    out = OutlierPaste(N, prob=0.0)(image, sem)
+    assert out[0] is image and out[1] is sem
+    with pytest.raises(ValueError, match="PROB"):
+        OutlierPaste(N, prob=1.5)
+    with pytest.raises(ValueError, match="MAX_OBJECTS"):
+        OutlierPaste(N, max_objects=0)
+    with pytest.raises(ValueError, match="SIZE_RANGE"):
+        OutlierPaste(N, size_range=(0.5, 0.1))
+
+
+def test_masks_and_textures_vary():
+    rng = np.random.default_rng(1)
+    masks = [random_object_mask(rng, 64, 64, 30) for _ in range(8)]
+    assert all(m.dtype == bool and m.shape == (64, 64) for m in masks)
+    assert len({m.tobytes() for m in masks}) == 8 and any(m.sum() > 100 for m in masks)
+    tex = [random_texture(rng, 16, 16) for _ in range(6)]
+    assert all(t.shape == (16, 16, 3) and 0 <= t.min() and t.max() <= 255 for t in tex)
+    assert np.std([t.mean() for t in tex]) > 1
+
+
+def test_mapper_pastes_in_training_only(tmp_path):
+    write_tiny_goss_dataset(tmp_path, "paste_tiny", num_known=N)
+    opts = ["INPUT.OUTLIER_PASTE.ENABLED", "True", "INPUT.OUTLIER_PASTE.PROB", "1.0"]
+    cfg = small_goss_cfg(num_known=N, train_mode="n_plus_one")
+    cfg.merge_from_list(opts + ["INPUT.CROP.ENABLED", "False"])
+    from detectron2.data import DatasetCatalog
+
+    record = DatasetCatalog.get("paste_tiny")[0]
+    np.random.seed(3)
+    train = GOSSDatasetMapper(cfg, True)(record)
+    assert (train["sem_seg"].numpy() == N).any()
+    test = GOSSDatasetMapper(cfg, False)(record)
+    assert "sem_seg" not in test
+    cfg.MODEL.GOSS.TRAIN_MODE = "n"
+    with pytest.raises(ValueError, match="OUTLIER_PASTE.*n_plus_one"):
+        GOSSDatasetMapper(cfg, True)
+
+
+def test_n_plus_one_oe_config_builds():
+    cfg = get_goss_cfg(
+        "projects/GOSS/configs/camvid_goss/mobilenet_v2/n_plus_one_oe.yaml", ["MODEL.WEIGHTS", ""]
+    )
+    assert cfg.INPUT.OUTLIER_PASTE.ENABLED and cfg.MODEL.GOSS.TRAIN_MODE == "n_plus_one"
+    assert GOSSDatasetMapper(cfg, True).outlier_paste is not None

@@ -1,0 +1,71 @@
+"""The goals table of the experiment's results file (goss/engine/experiment_report.py)."""
+
+import json
+
+import pytest
+
+from goss.engine.experiment_report import goal_rows, write_report
+
+
+def _row(model, row, **metrics):
+    return {"model": model, "row": row, "metrics": metrics}
+
+
+ROWS = [
+    _row("N-model", "msp/none", GQ=28.0, GQ_kn=56.0, GQ_uk=0.0, AUROC=80.0),
+    _row(
+        "N+1-OE",
+        "n_plus_one/split_components",
+        GQ=36.0,
+        GQ_kn=55.0,
+        GQ_uk=17.0,
+        AUROC=92.5,
+        GQ_clu=3.0,
+        GQ_uk_oracle_id_model_clusters=79.5,
+        GQ_uk_oracle_id_connected_components=80.6,
+    ),
+    _row(
+        "N+1-OE",
+        "n_plus_one/super_bpd",
+        GQ=30.0,
+        GQ_kn=57.0,
+        GQ_uk=3.0,
+        AUROC=92.5,
+        GQ_clu=4.0,
+        GQ_uk_oracle_id_model_clusters=8.3,
+        GQ_uk_oracle_id_connected_components=80.6,
+    ),
+]
+
+
+def test_goals_take_the_best_row_and_say_how_far():
+    goals = {g["goal"].split(" ")[0]: g for g in goal_rows(ROWS)}
+    assert goals["AUROC"]["status"] == "reached" and goals["AUROC"]["value"] == 92.5
+    assert goals["GQ_uk"]["status"] == "short by 3.0"
+    assert goals["GQ_uk"]["row"] == "N+1-OE: n_plus_one/split_components"
+    assert goals["GQ"]["status"] == "reached"
+    assert goals["GQ_clu"]["status"] == "short by 16.0" and goals["GQ_clu"]["value"] == 4.0
+    oracle = goals["oracle"]
+    assert oracle["value"] == pytest.approx(-1.1) and oracle["status"] == "reached"
+    known = goals["GQ_kn"]  # the best-GQ row (55.0) against the N-model's best (56.0)
+    assert known["value"] == pytest.approx(-1.0) and known["status"] == "short by 1.0"
+
+
+def test_missing_metrics_are_not_measured():
+    goals = goal_rows([_row("N-model", "msp/none", GQ=28.0, GQ_kn=56.0)])
+    by = {g["goal"].split(" ")[0]: g["status"] for g in goals}
+    assert by["AUROC"] == by["GQ_clu"] == by["oracle"] == "not measured"
+
+
+def test_report_has_the_goal_table_only_when_asked(tmp_path):
+    rows = []
+    for i, r in enumerate(ROWS):
+        path = tmp_path / f"{i}.json"
+        metrics = {k: v for k, v in r["metrics"].items() if "oracle" not in k}
+        path.write_text(json.dumps(dict(metrics, num_images=3)))
+        rows.append(dict(r, split="val", dataset="x_val", results=str(path), settings={}))
+    write_report(str(tmp_path / "a"), [dict(r) for r in rows], "cmd", [], "x_val", goals=True)
+    write_report(str(tmp_path / "b"), [dict(r) for r in rows], "cmd", [], "x_val")
+    a, b = (tmp_path / "a.md").read_text(), (tmp_path / "b.md").read_text()
+    assert "| GQ_uk >= 20" in a and "short by 3.0" in a
+    assert "GQ_uk >= 20" not in b
