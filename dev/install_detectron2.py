@@ -1,24 +1,36 @@
 #!/usr/bin/env python
 """
-Install Detectron2 v0.6 into the current Python environment, without its compiled extension.
+Install Detectron2 into the current Python environment, without its compiled extension.
 
-Detectron2 is not on PyPI under its own name. ``pb1-detectron2==0.6`` is an sdist of FAIR's v0.6
-release whose Python files match the v0.6 tag, but it lacks ``detectron2/layers/csrc``, so its
-build of ``detectron2._C`` fails. This script downloads the sdist from PyPI (its address from
-PyPI's simple JSON API: recent pip refuses ``pip download`` of it, because its ``all`` extra names a
-direct URL), checks its sha256 (and stops if it differs), removes ``ext_modules`` from its
-``setup.py`` and installs it with ``--no-deps``
-(the runtime dependencies are pinned in ``requirements.txt``). GOSS's ``goss/compat.py`` then
-makes the missing ``detectron2._C`` fail clearly where it would be used.
+Two sources, both checked by sha256 (the script stops if the file differs):
 
-Idempotent: does nothing when ``pb1-detectron2==0.6`` is already installed.
+* ``--source v0.6`` (default, what ``make install`` uses): Detectron2 is not on PyPI under its
+  own name. ``pb1-detectron2==0.6`` is an sdist of FAIR's v0.6 release whose Python files match
+  the v0.6 tag, but it lacks ``detectron2/layers/csrc``, so its build of ``detectron2._C`` fails.
+  The sdist is downloaded from PyPI (its address from PyPI's simple JSON API: recent pip refuses
+  ``pip download`` of it, because its ``all`` extra names a direct URL).
+* ``--source main`` (what ``make test-detectron2-main`` uses): a ``git archive`` snapshot of
+  Detectron2's main branch (files at the archive's root), given by ``--snapshot`` (default
+  :data:`MAIN_SNAPSHOT`, relative to the repository root). Its version string is also "0.6"; it
+  installs as the distribution ``detectron2``.
 
-Usage: ``python dev/install_detectron2.py``
+In both cases ``ext_modules`` is removed from ``setup.py`` and the package is installed with
+``--no-deps --no-build-isolation`` (the runtime dependencies are pinned in ``requirements.txt``).
+Without the extension, v0.6 fails at import time where its layers import ``detectron2._C``;
+``goss/compat.py`` then attaches a placeholder that fails clearly where an op is used. Main guards
+those imports itself, and the placeholder is not attached there.
+
+Idempotent: does nothing when the requested Detectron2 is already installed (for main: the same
+snapshot, by sha256, recorded in ``<sys.prefix>/.goss-detectron2-main``).
+
+Usage: ``python dev/install_detectron2.py [--source v0.6|main] [--snapshot TAR_GZ]``
 """
 
+import argparse
 import hashlib
 import importlib.metadata
 import json
+import os
 import subprocess
 import sys
 import tarfile
@@ -33,10 +45,16 @@ EXT_LINE = "ext_modules=get_extensions(),"
 SIMPLE_API = f"https://pypi.org/simple/{PACKAGE}/"
 SDIST = f"{PACKAGE}-{VERSION}.tar.gz"
 
+REPO = Path(__file__).resolve().parent.parent
+# facebookresearch/detectron2 at 02b5c4e2 (June 2026), `git archive` (Apache-2.0)
+MAIN_SNAPSHOT = "../shared/vendor/detectron2-main-02b5c4e2.tar.gz"
+MAIN_SHA256 = "5ef79b9c8659096fa32fa7d4cf4dcd1e088e2f9d298b4c91e8ed8efa3c83bab9"
+MAIN_MARKER = Path(sys.prefix) / ".goss-detectron2-main"
 
-def installed_version():
+
+def installed_version(dist):
     try:
-        return importlib.metadata.version(PACKAGE)
+        return importlib.metadata.version(dist)
     except importlib.metadata.PackageNotFoundError:
         return None
 
@@ -68,31 +86,78 @@ def sha256_of(path):
     return digest.hexdigest()
 
 
-def main():
-    if installed_version() == VERSION:
+def check_sha256(path, expected, what):
+    actual = sha256_of(path)
+    if actual != expected:
+        sys.exit(
+            f"error: sha256 of {path} is {actual}, expected {expected}; "
+            f"refusing to install a file that is not {what}"
+        )
+
+
+def install_without_extension(src):
+    """Install the Detectron2 source tree ``src`` with ``ext_modules`` switched off."""
+    setup_py = src / "setup.py"
+    text = setup_py.read_text()
+    if text.count(EXT_LINE) != 1:
+        sys.exit(f"error: {setup_py} does not contain {EXT_LINE!r} exactly once")
+    setup_py.write_text(text.replace(EXT_LINE, "ext_modules=[],"))
+    pip("install", "--no-deps", "--no-build-isolation", str(src))
+
+
+def install_v06():
+    if installed_version(PACKAGE) == VERSION:
         print(f"{PACKAGE}=={VERSION} already installed")
         return 0
     with tempfile.TemporaryDirectory(prefix="goss-d2-") as tmp:
         tmp = Path(tmp)
         sdist = tmp / SDIST
         download_sdist(sdist)
-        actual = sha256_of(sdist)
-        if actual != SHA256:
-            sys.exit(
-                f"error: sha256 of {sdist.name} is {actual}, expected {SHA256}; "
-                "refusing to install an sdist that is not Detectron2 v0.6"
-            )
+        check_sha256(sdist, SHA256, "Detectron2 v0.6")
         with tarfile.open(sdist) as tar:
             tar.extractall(tmp, filter="data")
-        src = tmp / f"{PACKAGE}-{VERSION}"
-        setup_py = src / "setup.py"
-        text = setup_py.read_text()
-        if text.count(EXT_LINE) != 1:
-            sys.exit(f"error: {setup_py} does not contain {EXT_LINE!r} exactly once")
-        setup_py.write_text(text.replace(EXT_LINE, "ext_modules=[],"))
-        pip("install", "--no-deps", "--no-build-isolation", str(src))
+        install_without_extension(tmp / f"{PACKAGE}-{VERSION}")
     print(f"installed {PACKAGE}=={VERSION} (sha256 verified, no compiled extension)")
     return 0
+
+
+def install_main(snapshot):
+    snapshot = Path(snapshot) if os.path.isabs(snapshot) else REPO / snapshot
+    if not snapshot.is_file():
+        sys.exit(f"error: --snapshot {snapshot}: no such file")
+    check_sha256(snapshot, MAIN_SHA256, "the Detectron2 main snapshot")
+    if installed_version(PACKAGE) is not None:
+        sys.exit(f"error: {PACKAGE} (Detectron2 v0.6) is installed here; use a new environment")
+    if (
+        installed_version("detectron2") is not None
+        and MAIN_MARKER.is_file()
+        and MAIN_MARKER.read_text().strip() == MAIN_SHA256
+    ):
+        print(f"Detectron2 main ({snapshot.name}) already installed")
+        return 0
+    with tempfile.TemporaryDirectory(prefix="goss-d2main-") as tmp:
+        src = Path(tmp) / "detectron2"
+        src.mkdir()
+        with tarfile.open(snapshot) as tar:
+            tar.extractall(src, filter="data")
+        install_without_extension(src)
+    MAIN_MARKER.write_text(MAIN_SHA256 + "\n")
+    print(
+        f"installed Detectron2 main from {snapshot.name} (sha256 verified, no compiled extension)"
+    )
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Install Detectron2 without its extension.")
+    parser.add_argument("--source", choices=("v0.6", "main"), default="v0.6")
+    parser.add_argument(
+        "--snapshot",
+        default=MAIN_SNAPSHOT,
+        help="the Detectron2 main archive for --source main (relative paths: to the repository)",
+    )
+    args = parser.parse_args(argv)
+    return install_main(args.snapshot) if args.source == "main" else install_v06()
 
 
 if __name__ == "__main__":

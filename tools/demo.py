@@ -10,9 +10,21 @@ channel order, the test mapper's resizing); ``MODEL.WEIGHTS`` must be a trained 
 (``--allow-untrained`` runs random heads anyway).
 
 For every image it writes into ``--output`` ``<name>.png`` (known classes coloured and named,
-each unknown cluster outlined and numbered) and, for annotation tools, ``<name>_panoptic.png`` +
-``<name>_panoptic.json`` (COCO panoptic format; category ids are train ids, ``N`` = unknown); for
-a video, ``<name>_goss.mp4``.
+each unknown cluster outlined and numbered) and ``<name>_panoptic.png`` + ``<name>_panoptic.json``
+(COCO panoptic format; category ids are train ids, ``N`` = unknown); for a video,
+``<name>_goss.mp4``. Over all the images that ran it writes one COCO panoptic dataset JSON,
+``--output``/``panoptic.json``: ``images`` (``id`` = ``<name>``, the input's ``file_name``,
+``height``, ``width``), ``annotations`` (``image_id``, ``file_name`` = ``<name>_panoptic.png``,
+``segments_info`` with ``id``, ``category_id``, ``area``, ``bbox``, ``iscrowd``, ``isthing``,
+``cluster``) and ``categories`` (the N known classes and "unknown", ``isthing`` as the GOSS
+ground truth defines it: 0 for the known classes, 1 for "unknown"). The PNG folder is
+``--output`` itself, so that
+
+    python tools/evaluate_goss.py --gt-json GT.json --gt-dir GT_PNG_DIR \
+        --pred-json OUT/panoptic.json --pred-dir OUT --num-known N
+
+scores the predictions (``<name>`` is the input's stem, as the GOSS builders' image ids are the
+stems of their image files). Many inputs show a progress bar (tqdm, on stderr).
 
 Output names: ``<name>`` is the input's file stem. Inputs run in the order given (a folder's
 images and a glob's matches sorted by name; a file given twice runs once). When a stem's outputs
@@ -41,6 +53,8 @@ import sys
 import cv2
 import numpy as np
 from PIL import Image
+from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 import goss  # noqa: F401  (applies the Detectron2 shims, registers GOSS)
 from detectron2.data import MetadataCatalog
@@ -51,7 +65,7 @@ from goss.data.image_io import read_image
 from goss.engine.checks import check_dataset_metadata
 from goss.engine.errors import ToolError
 from goss.engine.predictor import GOSSPredictor
-from goss.utils.panoptic_export import goss_to_coco_panoptic
+from goss.utils.panoptic_export import coco_panoptic_categories, goss_to_coco_panoptic
 from goss.utils.visualizer import GOSSVisualizer
 
 # Small images are drawn larger so that labels stay readable, within this size.
@@ -61,6 +75,8 @@ _IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 # The outputs of an input named <name>: the drawing, then the COCO panoptic PNG and JSON.
 IMAGE_OUTPUTS = ("{}.png", "{}_panoptic.png", "{}_panoptic.json")
 VIDEO_OUTPUTS = ("{}_goss.mp4",)
+# the COCO panoptic dataset JSON of all images (no <name> output ends like this)
+DATASET_JSON = "panoptic.json"
 logger = logging.getLogger("goss.demo")
 
 
@@ -207,15 +223,11 @@ class GOSSDemo:
         """
         drawing_path, pan_path, json_path = outs
         pan_rgb, segments = goss_to_coco_panoptic(panoptic, self.num_known, self.label_divisor)
-        categories = [
-            {"id": i, "name": n, "isthing": int(i == self.num_known)}
-            for i, n in enumerate(self.metadata.get("stuff_classes", []))
-        ]
         info = {
             "file_name": os.path.basename(pan_path),
             "image": os.path.basename(path),
             "segments_info": segments,
-            "categories": categories,
+            "categories": self.categories(),
         }
         files = {
             drawing_path: _png_bytes(drawing),
@@ -224,9 +236,18 @@ class GOSSDemo:
         }
         return files, segments
 
+    def categories(self):
+        """The dataset JSON's ``categories`` (:func:`goss.utils.coco_panoptic_categories`)."""
+        return coco_panoptic_categories(self.metadata, self.num_known)
+
 
 def run_image(demo, path, outs):
-    """Run ``demo`` on the image ``path`` and write its outputs ``outs``."""
+    """
+    Run ``demo`` on the image ``path`` and write its outputs ``outs``.
+
+    Returns:
+        (dict, dict): the image's ``images`` and ``annotations`` entries of the dataset JSON.
+    """
     image = read_image(path, format=demo.cfg.INPUT.FORMAT)
     panoptic, drawing = demo.run_on_image(image)
     files, segments = demo.encode(path, panoptic, drawing, outs)
@@ -234,6 +255,32 @@ def run_image(demo, path, outs):
         write_atomic(out, data)
     n_unknown = sum(s["isthing"] for s in segments)
     logger.info("%s -> %s: %d unknown clusters", path, outs[0], n_unknown)
+    name = os.path.splitext(os.path.basename(outs[0]))[0]
+    height, width = panoptic.shape
+    entry = {"id": name, "file_name": os.path.basename(path), "height": height, "width": width}
+    annotation = {
+        "image_id": name,
+        "file_name": os.path.basename(outs[1]),
+        "segments_info": segments,
+    }
+    return entry, annotation
+
+
+def write_dataset_json(demo, path, results):
+    """
+    Write the COCO panoptic dataset JSON ``path`` of the images that ran.
+
+    Args:
+        results (list[tuple[dict, dict]]): :func:`run_image`'s return values, in input order.
+    """
+    dataset = {
+        "info": {"description": "GOSS predictions (tools/demo.py)"},
+        "images": [entry for entry, _ in results],
+        "annotations": [annotation for _, annotation in results],
+        "categories": demo.categories(),
+    }
+    write_atomic(path, json.dumps(dataset, indent=1).encode())
+    logger.info("%s: COCO panoptic JSON of %d images", path, len(results))
 
 
 def _write_video(demo, video, path):
@@ -280,22 +327,30 @@ def _failure_message(path, error):
     return message if path in message else f"{path}: {message}"
 
 
-def run_all(demo, jobs):
+def run_all(demo, jobs, results=None):
     """
-    Run every job, reporting each failure on one line and going on with the others.
+    Run every job, reporting each failure on one line and going on with the others. A progress
+    bar (tqdm, on stderr) shows when there is more than one job.
 
     Args:
         jobs (list[tuple[callable, str, list[str]]]): ``(run_image or run_video, input, outputs)``.
+        results (list or None): if given, each successful :func:`run_image`'s return value is
+            appended to it.
     Returns:
         dict[str, str]: failed input -> error message.
     """
     failures = {}
-    for run, path, outs in jobs:
-        try:
-            run(demo, path, outs)
-        except Exception as e:  # one bad input must not stop the others
-            failures[path] = _failure_message(path, e)
-            logger.error("failed: %s", failures[path])
+    bar = tqdm(jobs, desc="demo", unit="input", disable=len(jobs) < 2, mininterval=0.5)
+    with logging_redirect_tqdm(loggers=[logging.getLogger("goss")]):
+        for run, path, outs in bar:
+            try:
+                result = run(demo, path, outs)
+            except Exception as e:  # one bad input must not stop the others
+                failures[path] = _failure_message(path, e)
+                logger.error("failed: %s", failures[path])
+                continue
+            if results is not None and run is run_image:
+                results.append(result)
     return failures
 
 
@@ -312,9 +367,16 @@ def main(args=None):
     if args.video_input:
         inputs.append((run_video, args.video_input, VIDEO_OUTPUTS))
     plans = plan_outputs([(path, patterns) for _, path, patterns in inputs], args.output)
+    dataset_json = os.path.join(args.output, DATASET_JSON)
+    if any(os.path.realpath(p) == os.path.realpath(dataset_json) for _, p, _ in inputs):
+        raise ToolError(f"--input {dataset_json}: is the dataset JSON the demo writes")
     demo = GOSSDemo(cfg, allow_untrained=args.allow_untrained)
     os.makedirs(args.output, exist_ok=True)
-    failures = run_all(demo, [(run, path, outs) for (run, path, _), outs in zip(inputs, plans)])
+    results = []
+    jobs = [(run, path, outs) for (run, path, _), outs in zip(inputs, plans)]
+    failures = run_all(demo, jobs, results)
+    if results:
+        write_dataset_json(demo, dataset_json, results)
     if failures:
         logger.error(
             "%d of %d inputs failed (the others were written to %s):\n  %s",

@@ -16,6 +16,11 @@ unknown, ``<stem>`` being the stem of the prediction annotation's ``file_name``.
 computed when ``--pred-clusters DIR`` is given: one ``<stem>.npy`` integer [H, W] whole-image
 partition per image (negative = void).
 
+It also prints the SegmentMeIfYouCan component metrics of the unknown class
+(``goss/evaluation/components.py``): sIoU per GT component, PPV per predicted component and the
+mean F1 over tau = 0.25, ..., 0.75, for the prediction's unknown segments and, with
+``--smiyc-threshold T`` (and ``--pred-scores``), for the connected components of score > T.
+
 Besides the GQ tables it prints the diagnostic table (``goss/evaluation/diagnostics.py``): GQ_uk
 of the GT unknown mask (oracle identification) as connected components and as one segment, of
 the predicted unknown mask as connected components and, with ``--pred-clusters``, of the GT
@@ -29,12 +34,14 @@ Example:
 import argparse
 import json
 import logging
+import math
 import os
 import sys
 
 from tqdm import tqdm
 
 from goss.evaluation.accumulator import GQAccumulator
+from goss.evaluation.components import SMIYC_MIN_GT_SIZE
 from goss.evaluation.io import (
     annotations_by_image,
     check_categories,
@@ -43,6 +50,7 @@ from goss.evaluation.io import (
     read_panoptic_json,
 )
 from goss.evaluation.report import (
+    format_components,
     format_diagnostics,
     format_tables,
     json_safe,
@@ -100,6 +108,24 @@ def get_parser():
     p.add_argument("--output", help="results JSON to write (per-class/per-image CSVs beside it)")
     p.add_argument("--pred-scores", help="folder of <stem>.npy unknown-score maps (OSS metrics)")
     p.add_argument("--pred-clusters", help="folder of <stem>.npy whole-image partitions (GQ_clu)")
+    p.add_argument(
+        "--smiyc-min-size",
+        type=_int_in(0, 2**31 - 1),
+        default=SMIYC_MIN_GT_SIZE,
+        help="GT unknown components with fewer pixels are void for the SMIYC component metrics "
+        f"(default {SMIYC_MIN_GT_SIZE}, SMIYC's anomaly track)",
+    )
+    p.add_argument(
+        "--smiyc-min-pred-size",
+        type=_int_in(0, 2**31 - 1),
+        default=0,
+        help="predicted unknown components with fewer pixels are dropped (SMIYC component metrics)",
+    )
+    p.add_argument(
+        "--smiyc-threshold",
+        type=float,
+        help="also score the connected components of unknown score > this (needs --pred-scores)",
+    )
     p.add_argument("--lam", type=_fraction, default=0.5, help="GQ = lam*GQ_kn + (1-lam)*GQ_uk")
     p.add_argument(
         "--bootstrap",
@@ -173,10 +199,19 @@ def evaluate(args):
         d = getattr(args, name)
         if d is not None and not os.path.isdir(d):
             raise FileNotFoundError(f"--{name.replace('_', '-')}: no such folder {d}")
+    if args.smiyc_threshold is not None and not args.pred_scores:
+        raise ValueError("--smiyc-threshold needs --pred-scores (the unknown score maps)")
+    if args.smiyc_threshold is not None and not math.isfinite(args.smiyc_threshold):
+        raise ValueError(f"--smiyc-threshold must be a finite number, got {args.smiyc_threshold}")
     if args.output is not None:
         check_output(args.output)
     gt, pred = load_annotations(args)
-    acc = GQAccumulator(args.num_known)
+    acc = GQAccumulator(
+        args.num_known,
+        smiyc_min_gt_size=args.smiyc_min_size,
+        smiyc_min_pred_size=args.smiyc_min_pred_size,
+        smiyc_score_threshold=args.smiyc_threshold,
+    )
     for image_id, g in tqdm(gt.items(), desc="GQ", disable=len(gt) < 50, mininterval=2):
         p = pred[image_id]
         where = f"image_id {image_id!r} ({g['file_name']})"
@@ -231,6 +266,7 @@ def main(argv=None):
     summary, table = format_tables(results, per_class)
     print(table)
     print(summary)
+    print(format_components(results))
     print(format_diagnostics(results))
     if args.output and _write(args, acc, results, per_class):
         return 0

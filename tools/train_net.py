@@ -41,20 +41,25 @@ from goss.engine.resume import check_fresh_start, checkpoint_to_resume, continue
 from goss.evaluation import GQEvaluator
 from goss.modeling import build_unknown_clusterer
 
+# whether DefaultTrainer.load_state_dict restores the inner trainer (Detectron2 main) or not (v0.6)
+_DEFAULT_TRAINER_LOADS_INNER_STATE = "load_state_dict" in vars(DefaultTrainer)
+
 
 class Trainer(DefaultTrainer):
     """DefaultTrainer with GOSS data, the GQ evaluator, Adam and the poly LR schedule."""
 
+    # Detectron2 v0.6's DefaultTrainer checkpoints only hooks and the iteration, so a resumed run
+    # restarted Adam from scratch; Detectron2 main's DefaultTrainer saves and loads the inner
+    # trainer (optimizer, grad scaler) itself, and there these two overrides do nothing.
     def state_dict(self):
-        # Detectron2 v0.6's DefaultTrainer checkpoints only hooks and the iteration, so a resumed
-        # run restarted Adam from scratch; later Detectron2 versions save the inner trainer too.
         ret = super().state_dict()
-        ret["_trainer"] = self._trainer.state_dict()
+        if "_trainer" not in ret:  # v0.6
+            ret["_trainer"] = self._trainer.state_dict()
         return ret
 
     def load_state_dict(self, state_dict):
         super().load_state_dict(state_dict)
-        if "_trainer" in state_dict:
+        if "_trainer" in state_dict and not _DEFAULT_TRAINER_LOADS_INNER_STATE:  # v0.6
             self._trainer.load_state_dict(state_dict["_trainer"])
 
     def resume_or_load(self, resume=True):

@@ -38,6 +38,7 @@ from .goss_format import (
     atomic_write_json,
     convert_label,
     encode_png,
+    goss_category,
     image_size,
     read_label_png,
 )
@@ -62,17 +63,12 @@ class Sample:
 
 def category_list(spec: SplitSpec, colors: Optional[Sequence] = None) -> List[dict]:
     """The JSON ``categories``: known train ids ``0..N-1`` then ``{"id": N, "name": "unknown"}``."""
+    n = spec.num_known
     cats = []
     for t, (src, name) in enumerate(zip(spec.known_ids, spec.known_names)):
-        cats.append({"id": t, "name": name, "source_id": int(src), "is_unknown": 0, "isthing": 0})
+        cats.append({**goss_category(t, name, n), "source_id": int(src)})
     cats.append(
-        {
-            "id": spec.num_known,
-            "name": "unknown",
-            "source_ids": [int(i) for i in spec.unknown_ids],
-            "is_unknown": 1,
-            "isthing": 1,
-        }
+        {**goss_category(n, "unknown", n), "source_ids": [int(i) for i in spec.unknown_ids]}
     )
     if colors is not None:
         for cat, color in zip(cats, colors):

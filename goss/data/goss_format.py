@@ -33,6 +33,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_json",
     "encode_png",
+    "goss_category",
     "image_size",
 ]
 
@@ -186,6 +187,16 @@ def convert_label(label: np.ndarray, spec: SplitSpec, lut: Optional[np.ndarray] 
         "unknown_segments": unknown_segments,
         "void_pixels": void_pixels,
     }
+
+
+def goss_category(train_id: int, name: str, num_known: int) -> dict:
+    """
+    The COCO panoptic ``categories`` entry of a GOSS category: known train ids ``0..N-1`` are
+    "stuff" (one segment per class), the unknown category ``N`` is a "thing" (one segment per
+    object), as the GOSS ground truth has them.
+    """
+    unknown = int(train_id == num_known)
+    return {"id": int(train_id), "name": name, "is_unknown": unknown, "isthing": unknown}
 
 
 def read_label_png(data: bytes, path) -> np.ndarray:

@@ -13,6 +13,8 @@ import glob
 import logging
 import os
 
+from fvcore.common.checkpoint import Checkpointer
+
 from .errors import ToolError
 
 __all__ = ["checkpoint_to_resume", "check_fresh_start", "continue_training"]
@@ -37,7 +39,9 @@ def _unreadable(checkpointer, path):
     if not os.path.isfile(path):
         return f"{path} is not a file"
     try:
-        checkpointer._load_file(path)  # the reader checkpointer.load() uses
+        # the torch reader that checkpointer.load() uses for a .pth file, called as fvcore's: the
+        # DetectionCheckpointer._load_file of Detectron2 main asserts it is inside load()
+        Checkpointer._load_file(checkpointer, path)
     except Exception as e:  # torch.load raises several types for a truncated file
         return f"{path} is not readable ({type(e).__name__}: {e})"
     return None

@@ -8,6 +8,7 @@ import numpy as np
 
 from .bootstrap import bootstrap_gq
 from .clustering import clustering_stats, gt_components
+from .components import SMIYC_MIN_GT_SIZE, ComponentAccumulator
 from .diagnostics import DiagnosticAccumulator, category_map
 from .metrics import category_quality, class_agnostic_quality, gq_summary, miou
 from .ood import ScoreHistogram, per_image_metrics
@@ -25,9 +26,23 @@ class GQAccumulator:
         class_names (list[str] or None): N + 1 names (for the per-class table).
         diagnostics (bool): also accumulate the diagnostic statistics
             (:class:`goss.evaluation.diagnostics.DiagnosticAccumulator`).
+        smiyc_min_gt_size, smiyc_min_pred_size, smiyc_score_threshold: the SegmentMeIfYouCan
+            component metrics of the unknown class
+            (:class:`goss.evaluation.components.ComponentAccumulator`): GT components below
+            the first become void, predicted ones below the second are dropped, and with a
+            score threshold the connected components of ``unknown_score > threshold`` are
+            scored too.
     """
 
-    def __init__(self, num_known, class_names=None, diagnostics=True):
+    def __init__(
+        self,
+        num_known,
+        class_names=None,
+        diagnostics=True,
+        smiyc_min_gt_size=SMIYC_MIN_GT_SIZE,
+        smiyc_min_pred_size=0,
+        smiyc_score_threshold=None,
+    ):
         self.num_known = int(num_known)
         if class_names is None:
             class_names = [str(i) for i in range(num_known)] + ["unknown"]
@@ -41,6 +56,9 @@ class GQAccumulator:
         self.num_scored = 0
         self.images = []  # per-image records: dict with image_id, stats array, ood metrics
         self.diagnostics = DiagnosticAccumulator(num_known) if diagnostics else None
+        self.components = ComponentAccumulator(
+            num_known, smiyc_min_gt_size, smiyc_min_pred_size, smiyc_score_threshold
+        )
 
     def add_image(
         self,
@@ -103,6 +121,7 @@ class GQAccumulator:
             c = clustering_stats(gt_ids, gt_segments, clusters, where=where, components=components)
             self.clu_stats += c
             self.num_clustered += 1
+        self.components.add_image(gt_ids, gt_segments, pred_ids, pred_segments, unknown_score)
         if self.diagnostics is not None:
             self.diagnostics.add_image(
                 gt_ids,
@@ -129,6 +148,7 @@ class GQAccumulator:
         self.scores += other.scores
         self.num_scored += other.num_scored
         self.images.extend(other.images)
+        self.components += other.components
         if self.diagnostics is not None and other.diagnostics is not None:
             self.diagnostics += other.diagnostics
         return self
@@ -162,6 +182,7 @@ class GQAccumulator:
         res.update(
             TP_uk=int(self.stats.tp[n]), FP_uk=int(self.stats.fp[n]), FN_uk=int(self.stats.fn[n])
         )
+        res.update(self.components.summarize())
         if self.diagnostics is not None:
             res.update(self.diagnostics.summarize())
         q = category_quality(self.stats)

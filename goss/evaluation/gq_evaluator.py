@@ -11,8 +11,9 @@ from detectron2.utils import comm
 
 from ..utils.panoptic_ids import LABEL_DIVISOR, decode_goss_ids
 from .accumulator import GQAccumulator
+from .components import SMIYC_MIN_GT_SIZE
 from .io import read_id_png
-from .report import format_diagnostics, format_tables, write_results
+from .report import format_components, format_diagnostics, format_tables, write_results
 
 __all__ = ["GQEvaluator", "panoptic_to_segments"]
 
@@ -56,6 +57,13 @@ class GQEvaluator(DatasetEvaluator):
     quality); ``clusterer`` is the model's unknown clusterer, which the oracle row
     ``oracle_id_model_clusters`` applies to the GT unknown mask. ``diagnostics=False`` skips them
     (they cost a GT BPD field per image).
+
+    It also reports the SegmentMeIfYouCan component metrics of the unknown class
+    (:mod:`goss.evaluation.components`: ``sIoU_uk``, ``PPV_uk``, ``mF1_uk``, ...) for the model's
+    unknown segments and, with ``smiyc_score_threshold``, for the connected components of
+    ``unknown_score > smiyc_score_threshold`` (keys ``*_thresholded``); ``smiyc_min_gt_size``
+    and ``smiyc_min_pred_size`` are the component sizes below which GT components become void
+    and predicted ones are dropped.
     """
 
     def __init__(
@@ -68,6 +76,9 @@ class GQEvaluator(DatasetEvaluator):
         lam=0.5,
         clusterer=None,
         diagnostics=True,
+        smiyc_min_gt_size=SMIYC_MIN_GT_SIZE,
+        smiyc_min_pred_size=0,
+        smiyc_score_threshold=None,
         num_known=None,
         label_divisor=None,
     ):
@@ -100,10 +111,18 @@ class GQEvaluator(DatasetEvaluator):
         self._lam = lam
         self._clusterer = clusterer
         self._diagnostics = diagnostics
+        self._smiyc = {
+            "smiyc_min_gt_size": smiyc_min_gt_size,
+            "smiyc_min_pred_size": smiyc_min_pred_size,
+            "smiyc_score_threshold": smiyc_score_threshold,
+        }
         self.reset()
 
+    def _new_accumulator(self):
+        return GQAccumulator(self._num_known, self._class_names, self._diagnostics, **self._smiyc)
+
     def reset(self):
-        self._acc = GQAccumulator(self._num_known, self._class_names, self._diagnostics)
+        self._acc = self._new_accumulator()
 
     def process(self, inputs, outputs):
         for inp, out in zip(inputs, outputs):
@@ -143,7 +162,7 @@ class GQEvaluator(DatasetEvaluator):
             parts = comm.gather(acc, dst=0)
             if not comm.is_main_process():
                 return {}
-            acc = GQAccumulator(self._num_known, self._class_names, self._diagnostics)
+            acc = self._new_accumulator()
             for p in parts:
                 acc += p
         if not acc.images:
@@ -152,11 +171,12 @@ class GQEvaluator(DatasetEvaluator):
         results, per_class = acc.summarize(self._lam, self._bootstrap, self._seed)
         summary, table = format_tables(results, per_class)
         logger.info(
-            "GOSS evaluation on %s (%d images):\n%s\n%s",
+            "GOSS evaluation on %s (%d images):\n%s\n%s\n%s",
             self._dataset_name,
             results["num_images"],
             table,
             summary,
+            format_components(results),
         )
         if self._diagnostics:
             logger.info(

@@ -10,7 +10,13 @@ from tabulate import tabulate
 
 from ..data.goss_format import atomic_write_bytes
 
-__all__ = ["format_diagnostics", "format_tables", "json_safe", "write_results"]
+__all__ = [
+    "format_components",
+    "format_diagnostics",
+    "format_tables",
+    "json_safe",
+    "write_results",
+]
 
 _MAIN = ("GQ", "GQ_kn", "GQ_kn_present", "GQ_uk", "SQ_kn", "RQ_kn", "SQ_uk", "RQ_uk", "mIoU")
 _EXTRA = (
@@ -58,6 +64,27 @@ def format_tables(results, per_class):
 
 def _fmt(value, digits=2):
     return "" if value is None else (f"{value:.{digits}f}" if isinstance(value, float) else value)
+
+
+_COMPONENT_KEYS = ("sIoU_uk", "PPV_uk", "mF1_uk", "F1_uk_25", "F1_uk_50", "F1_uk_75")
+
+
+def format_components(results):
+    """
+    The SegmentMeIfYouCan component metrics of the unknown class
+    (:mod:`goss.evaluation.components`): one row for the model's unknown segments and, if
+    computed, one for the components of the thresholded unknown score.
+    """
+    rows = [["the model's unknown segments", *(_fmt(results.get(k)) for k in _COMPONENT_KEYS)]]
+    if "mF1_uk_thresholded" in results or "sIoU_uk_thresholded" in results:
+        rows.append(
+            [
+                "components of unknown_score > threshold",
+                *(_fmt(results.get(k + "_thresholded")) for k in _COMPONENT_KEYS),
+            ]
+        )
+    title = f"unknown components (SMIYC; {results.get('num_uk_components', 0)} GT components)"
+    return tabulate(rows, headers=[title, *_COMPONENT_KEYS], tablefmt="pipe")
 
 
 def format_diagnostics(results):

@@ -413,3 +413,37 @@ def test_cli_failed_write_keeps_the_results_on_stdout(tmp_path, dataset, caplog,
         rc = tool.main(_args_with(tmp_path, **{"--output": str(tmp_path / "r.json")}))
     assert rc == 2 and "cannot write" in caplog.text and "No space left" in caplog.text
     assert _strict_json(capsys.readouterr().out.strip().splitlines()[-1])["num_images"] == 3
+
+
+def test_cli_reports_smiyc_component_metrics(tmp_path, dataset, caplog, capsys):
+    from goss.evaluation.accumulator import GQAccumulator
+
+    os.makedirs(tmp_path / "scores")
+    rng = np.random.default_rng(2)
+    scores = [rng.random(p[0].shape).astype(np.float32) for p in dataset]
+    for k, s in enumerate(scores):
+        np.save(tmp_path / "scores" / f"img{k}.npy", s)
+    out = tmp_path / "results.json"
+    extra = ["--output", str(out), "--bootstrap", "0", "--smiyc-min-size", "5"]
+    rc, _ = _run_inprocess(
+        tmp_path,
+        caplog,
+        *extra,
+        "--pred-scores",
+        str(tmp_path / "scores"),
+        "--smiyc-threshold",
+        "0.9",
+    )
+    assert rc == 0
+    res = json.loads(out.read_text())
+    acc = GQAccumulator(4, smiyc_min_gt_size=5, smiyc_score_threshold=0.9)
+    for p, s in zip(dataset, scores):
+        acc.add_image(0, *p, unknown_score=s)
+    expect, _ = acc.summarize(bootstrap_samples=0)
+    for key in ("sIoU_uk", "PPV_uk", "mF1_uk", "mF1_uk_thresholded", "num_uk_components"):
+        assert res[key] == pytest.approx(expect[key]), key
+    assert res["num_uk_components"] > 0
+    assert "unknown components (SMIYC" in capsys.readouterr().out
+    # the thresholded row needs the score maps
+    rc, log = _run_inprocess(tmp_path, caplog, *extra, "--smiyc-threshold", "0.5")
+    assert rc == 2 and "--smiyc-threshold needs --pred-scores" in log

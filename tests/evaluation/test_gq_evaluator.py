@@ -134,3 +134,21 @@ def test_evaluator_diagnostics_switch(tmp_path, diagnostics):
     assert ("GQ_uk_oracle_id_connected_components" in res) == diagnostics
     assert ("GQ_uk_oracle_id_model_clusters" in res) == diagnostics  # from the clusters output
     assert "GQ" in res and "TP_uk" in res
+
+
+def test_evaluator_reports_smiyc_component_metrics(tmp_path, caplog):
+    _register("goss_test_tiny")
+    inputs, outputs, pairs = _fake(tmp_path, seed=2)
+    options = dict(smiyc_min_gt_size=5, smiyc_min_pred_size=2, smiyc_score_threshold=0.8)
+    ev = GQEvaluator("goss_test_tiny", distributed=False, diagnostics=False, **options)
+    ev.process(inputs, outputs)
+    with caplog.at_level("INFO", logger="goss.evaluation.gq_evaluator"):
+        res = ev.evaluate()["goss"]
+    acc = GQAccumulator(N, diagnostics=False, **options)
+    for p, out in zip(pairs, outputs):
+        acc.add_image(0, *p, unknown_score=out["unknown_score"].numpy())
+    expect, _ = acc.summarize(bootstrap_samples=0)
+    for k in ("sIoU_uk", "PPV_uk", "mF1_uk", "sIoU_uk_thresholded", "mF1_uk_thresholded"):
+        assert res[k] == pytest.approx(expect[k]), k
+    assert res["num_uk_components"] > 0
+    assert "unknown components (SMIYC" in caplog.text

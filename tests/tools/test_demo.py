@@ -122,6 +122,7 @@ def test_inputs_with_the_same_stem_get_their_own_outputs(demo_setup, tmp_path):
     # the same file given twice runs once
     assert _run(cfg_path, [str(inputs[0]), str(tmp_path / "a")], tmp_path / "once") == 0
     assert sorted(p.name for p in (tmp_path / "once").iterdir()) == [
+        "panoptic.json",
         "x.png",
         "x_panoptic.json",
         "x_panoptic.png",
@@ -154,8 +155,10 @@ def test_bad_inputs_are_reported_and_the_others_run(demo_setup, tmp_path, goss_l
     assert _run(cfg_path, [str(p) for p in inputs], out) == 1
     stem = _stem(records[0])
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [f"{stem}.png", f"{stem}_panoptic.png", f"{stem}_panoptic.json"]
+        [f"{stem}.png", f"{stem}_panoptic.png", f"{stem}_panoptic.json", "panoptic.json"]
     ), "only the good image has outputs, and no temporary file is left"
+    dataset = json.loads((out / "panoptic.json").read_text())
+    assert [a["image_id"] for a in dataset["annotations"]] == [stem], "only the image that ran"
     errors = [r.getMessage() for r in goss_log.records if r.levelno >= logging.ERROR]
     for name in ("zeroed.png", "truncated.png"):
         assert any(f"cannot read image {tmp_path / 'in' / name}" in e for e in errors), name
