@@ -1,11 +1,11 @@
 #!/usr/bin/env python
 """
-The reproducible real-image experiment: build CamVid-GOSS, train the N-model, GST (N + CL) and
-an N+1 model with outlier exposure (N+1-OE) with the MobileNetV2 backbone, calibrate each on the
-validation split, evaluate every identification {MSP, MaxLogit, energy; N+1: its unknown class,
-energy} x clustering {Super-BPD, split components, connected components, one segment} row (with
-the oracle rows of the diagnostic evaluation) on val and, when built, test, and write the results
-file.
+The reproducible real-image experiment: build CamVid-GOSS, train the N-model, GST (N + CL), an
+N+1 model (class N from void only) and the same with outlier exposure (N+1-OE) with the
+MobileNetV2 backbone, calibrate each on the validation split, evaluate every identification
+{MSP, MaxLogit, energy; N+1: its unknown class, energy} x clustering {Super-BPD, split
+components, connected components, one segment} row (with the oracle rows of the diagnostic
+evaluation) on val and, when built, test, and write the results file.
 
     python tools/run_experiment.py --camvid-root DIR --output output/camvid_experiment
     python tools/run_experiment.py --camvid-root DIR --output OUT --full    # on a GPU
@@ -64,11 +64,12 @@ BENCHMARKS = {
         "models": {
             "N-model": os.path.join(CONFIGS, "camvid_goss", "mobilenet_v2", "n_msp.yaml"),
             "GST": os.path.join(CONFIGS, "camvid_goss", "mobilenet_v2", "gst.yaml"),
+            "N+1": os.path.join(CONFIGS, "camvid_goss", "mobilenet_v2", "n_plus_one.yaml"),
             "N+1-OE": os.path.join(CONFIGS, "camvid_goss", "mobilenet_v2", "n_plus_one_oe.yaml"),
         },
         "goals": True,  # the results file measures the real-image goals
         # N+1 models: their own unknown class, and the energy of their known logits
-        "identifiers": {"N+1-OE": ("n_plus_one", "energy")},
+        "identifiers": {"N+1": ("n_plus_one", "energy"), "N+1-OE": ("n_plus_one", "energy")},
         "calibration": "camvid_goss_val",
         # split key -> (registered dataset, its directory under the datasets root)
         "evaluation": {
