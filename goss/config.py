@@ -34,7 +34,9 @@ def add_goss_config(cfg):
     cfg.MODEL.GOSS.TRAIN_MODE = "n"
     # Number of known classes N (the semantic head has N or N+1 outputs, per TRAIN_MODE).
     cfg.MODEL.GOSS.NUM_KNOWN_CLASSES = 11
-    # Test-time unknown identification: "msp", "max_logit", "energy" or "n_plus_one".
+    # Test-time unknown identification: "msp", "max_logit", "energy", "n_plus_one", or for a DML
+    # model (MODEL.DML.ENABLED) "dml" (DMLNet's EDS + metric-MSP fusion) or "eds" (EDS alone);
+    # "msp" on a DML model is DMLNet's metric-based MSP (its logits are -gamma * distance^2).
     cfg.MODEL.GOSS.IDENTIFIER = "msp"
     # MSP: a pixel whose max softmax probability is below this threshold is unknown.
     cfg.MODEL.GOSS.MSP_THRESHOLD = 0.5
@@ -45,6 +47,11 @@ def add_goss_config(cfg):
     # below this threshold is unknown. In logit units, so it depends on the model: calibrate it
     # (tools/calibrate_goss.py searches quantiles of the score on the validation split).
     cfg.MODEL.GOSS.ENERGY_THRESHOLD = 5.0
+    # DML: a pixel whose 1 - (fused EDS / metric-MSP unknown score) is below this is unknown.
+    cfg.MODEL.GOSS.DML_THRESHOLD = 0.5
+    # EDS: a pixel whose distance sum over the image's largest (S / max S, in [0, 1]) is below
+    # this is unknown (embeddings of unknown objects lie amid the prototypes: a small sum).
+    cfg.MODEL.GOSS.EDS_THRESHOLD = 0.5
     # Confidence adjustment beta for N+1: the unknown probability is multiplied by beta before
     # the argmax (paper: 5.0; 1.0 = off).
     cfg.MODEL.GOSS.CONFIDENCE_ADJUSTMENT = 1.0
@@ -58,9 +65,14 @@ def add_goss_config(cfg):
     # How identified unknown pixels are grouped, a name in UNKNOWN_CLUSTERER_REGISTRY: "super_bpd"
     # (Super-BPD regions of the clustering branch's field), "connected_components" (8-connected
     # components of the unknown mask), "split_components" (those components, cut along Super-BPD
-    # regions into pieces of at least SPLIT_MIN_AREA pixels) or "none" (one segment per image:
-    # the OSS baseline).
+    # regions into pieces of at least SPLIT_MIN_AREA pixels), "dfc" (8-connected regions of the
+    # DFC head's argmax; needs CLUSTERING_BRANCH "dfc"), "felzenszwalb" (Felzenszwalb-Huttenlocher
+    # graph segmentation of the image, training-free) or "none" (one segment per image: the OSS
+    # baseline).
     cfg.MODEL.GOSS.UNKNOWN_CLUSTERING = "super_bpd"
+    # The clustering branch the model trains: "bpd" (MODEL.BPD_HEAD, the paper's GST) or "dfc"
+    # (MODEL.DFC_HEAD, differentiable feature clustering, the paper's Table 6).
+    cfg.MODEL.GOSS.CLUSTERING_BRANCH = "bpd"
     # split_components: a piece of a component smaller than this joins the component's largest.
     cfg.MODEL.GOSS.SPLIT_MIN_AREA = 256
     # Pad inputs so that height and width are divisible by this (-1: backbone's size_divisibility).
@@ -95,6 +107,49 @@ def add_goss_config(cfg):
     cfg.MODEL.BPD_HEAD.POSTPROCESS.THETA_S = 68.0
     # Super-BPD repulsion margin S_o in degrees (default 5).
     cfg.MODEL.BPD_HEAD.POSTPROCESS.S_O = 5.0
+
+    # The DFC clustering branch (Kim, Kanezaki, Tanaka, TIP 2020), used with CLUSTERING_BRANCH
+    # "dfc": q response channels trained without labels.
+    cfg.MODEL.DFC_HEAD = CN()
+    # Registered name in DFC_HEAD_REGISTRY.
+    cfg.MODEL.DFC_HEAD.NAME = "DFCHead"
+    # Backbone features the DFC head reads (brought to the finest one's stride and summed).
+    cfg.MODEL.DFC_HEAD.IN_FEATURES = ["res4", "res3", "res2"]
+    # Channels of the head's feature extractor.
+    cfg.MODEL.DFC_HEAD.CONVS_DIM = 64
+    # Number of 3x3 conv-norm-ReLU layers of the feature extractor (DFC's M).
+    cfg.MODEL.DFC_HEAD.NUM_CONVS = 2
+    # Response channels q (the most clusters an image can have; DFC's paper uses 100).
+    cfg.MODEL.DFC_HEAD.NUM_CHANNELS = 32
+    # Normalisation of the convs (Detectron2's get_norm; the response always gets BatchNorm).
+    cfg.MODEL.DFC_HEAD.NORM = "BN"
+    # Weight of the DFC loss (L_sim + CONTINUITY_WEIGHT * L_con) among the GOSS losses.
+    cfg.MODEL.DFC_HEAD.LOSS_WEIGHT = 1.0
+    # DFC's mu: weight of the spatial-continuity term relative to the feature-similarity term.
+    cfg.MODEL.DFC_HEAD.CONTINUITY_WEIGHT = 5.0
+
+    # Deep metric learning identification (DMLNet, Cen et al., ICCV 2021): the semantic head
+    # outputs EMBED_DIM-channel embeddings and the logits are -GAMMA * squared distance to one
+    # learnable prototype per known class (needs TRAIN_MODE "n").
+    cfg.MODEL.DML = CN()
+    # Whether the semantic branch is a DML embedding head with prototypes (IDENTIFIER dml/eds).
+    cfg.MODEL.DML.ENABLED = False
+    # Embedding dimension D.
+    cfg.MODEL.DML.EMBED_DIM = 12
+    # gamma of the distance-based cross-entropy (logits = -gamma * ||e - p_c||^2).
+    cfg.MODEL.DML.GAMMA = 1.0
+    # Weight lambda_VL of the variance loss (mean ||e - p_y||^2 over labelled pixels; DMLNet 0.01).
+    cfg.MODEL.DML.VARIANCE_LOSS_WEIGHT = 0.01
+
+    # Felzenszwalb-Huttenlocher graph segmentation (skimage.segmentation.felzenszwalb) of the
+    # image at output resolution, for UNKNOWN_CLUSTERING "felzenszwalb".
+    cfg.MODEL.FELZENSZWALB = CN()
+    # Scale k: higher means larger segments.
+    cfg.MODEL.FELZENSZWALB.SCALE = 300.0
+    # Width of the Gaussian smoothing before segmentation.
+    cfg.MODEL.FELZENSZWALB.SIGMA = 0.8
+    # Smallest segment in pixels (smaller ones are merged into a neighbour).
+    cfg.MODEL.FELZENSZWALB.MIN_SIZE = 50
 
     # Pixel contrastive loss and its projection head.
     cfg.MODEL.CONTRASTIVE = CN()

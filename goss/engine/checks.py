@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 # The modules every GOSS prediction uses besides the backbone; a backbone initialisation (ImageNet
 # weights) has no weights for them.
-GOSS_HEADS = ("sem_seg_head", "bpd_head")
+GOSS_HEADS = ("sem_seg_head", "bpd_head", "dfc_head", "dml_head")
 # Detectron2's model zoo and goss:// name backbone initialisations so.
 _BACKBONE_INIT_MARK = "ImageNetPretrained/"
 _UNTRAINED_HINT = (

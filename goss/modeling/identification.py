@@ -1,6 +1,7 @@
 """
 Unknown-pixel identification (paper §4.1.2): MSP, MaxLogit and N+1 with confidence adjustment,
-and the energy score (Liu et al., NeurIPS 2020).
+the energy score (Liu et al., NeurIPS 2020), and DMLNet's distance scores (Cen et al., ICCV 2021)
+for a DML model, whose logits are ``-gamma * ||e - p_c||^2`` (:mod:`goss.modeling.dml`).
 
 Each identifier maps the logits of one image to train-id labels (known ``0..N-1``, unknown ``N``)
 and an unknown score (higher = more unknown) for the OSS metrics.
@@ -9,14 +10,21 @@ and an unknown score (higher = more unknown) for the OSS metrics.
 import torch
 
 __all__ = [
+    "DML_IDENTIFIERS",
     "IDENTIFIERS",
     "apply_threshold",
+    "check_identifier",
     "identification_scores",
     "identification_threshold",
     "identify_unknown",
 ]
 
-IDENTIFIERS = ("msp", "max_logit", "energy", "n_plus_one")
+IDENTIFIERS = ("msp", "max_logit", "energy", "n_plus_one", "dml", "eds")
+# the identifiers that read distance logits: they need a DML model (MODEL.DML.ENABLED)
+DML_IDENTIFIERS = ("dml", "eds")
+# DMLNet's fusion of EDS and metric-MSP: alpha = sigmoid(SHARPNESS * (p_eds - CENTER))
+_DML_FUSION_SHARPNESS = 20.0
+_DML_FUSION_CENTER = 0.8
 
 
 def _msp(logits, num_known, beta):
@@ -41,6 +49,35 @@ def _energy(logits, num_known, beta):
     return known.argmax(dim=0), lse, -lse
 
 
+def _eds_unknown(known):
+    """
+    DMLNet's Euclidean distance sum as an unknown probability: ``S = sum_c ||e - p_c||^2`` is
+    small for an embedding amid the prototypes (where unknown objects land) and large for one
+    at a prototype, far from the others; ``p_eds = 1 - S / max S`` over the image, in [0, 1].
+    From distance logits ``l_c = -gamma * d_c^2``, ``S = -sum_c l_c / gamma``: gamma cancels.
+    """
+    dist_sum = (-known).sum(dim=0).clamp(min=0)
+    top = dist_sum.max()
+    return 1.0 - dist_sum / top if top > 0 else torch.zeros_like(dist_sum)
+
+
+def _eds(logits, num_known, beta):
+    known = logits[:num_known]
+    unknown = _eds_unknown(known)
+    return known.argmax(dim=0), 1.0 - unknown, unknown
+
+
+def _dml(logits, num_known, beta):
+    # DMLNet's fused score: EDS where it is confident (p_eds well above CENTER), the metric-based
+    # MSP (the softmax of the distance logits) elsewhere, mixed by a sigmoid weight.
+    known = logits[:num_known]
+    p_eds = _eds_unknown(known)
+    conf, labels = known.softmax(dim=0).max(dim=0)
+    alpha = torch.sigmoid(_DML_FUSION_SHARPNESS * (p_eds - _DML_FUSION_CENTER))
+    unknown = alpha * p_eds + (1.0 - alpha) * (1.0 - conf)
+    return labels, 1.0 - unknown, unknown
+
+
 def _n_plus_one(logits, num_known, beta):
     if logits.shape[0] != num_known + 1:
         raise ValueError(
@@ -52,7 +89,14 @@ def _n_plus_one(logits, num_known, beta):
     return prob.argmax(dim=0), None, prob[num_known]
 
 
-_FUNCS = {"msp": _msp, "max_logit": _max_logit, "energy": _energy, "n_plus_one": _n_plus_one}
+_FUNCS = {
+    "msp": _msp,
+    "max_logit": _max_logit,
+    "energy": _energy,
+    "n_plus_one": _n_plus_one,
+    "dml": _dml,
+    "eds": _eds,
+}
 
 
 def identification_scores(logits, num_known, method, beta=1.0):
@@ -62,7 +106,8 @@ def identification_scores(logits, num_known, method, beta=1.0):
     Returns:
         labels (Tensor): int64 ``[H, W]``, the argmax (``N`` included for ``n_plus_one``).
         confidence (Tensor or None): float ``[H, W]`` that a threshold applies to (MSP, normalised
-            MaxLogit, logsumexp of the known logits); None for ``n_plus_one``, which has none.
+            MaxLogit, logsumexp of the known logits, 1 - the DML / EDS unknown score); None for
+            ``n_plus_one``, which has none.
         unknown_score (Tensor): float ``[H, W]``, higher = more unknown.
     """
     if method not in _FUNCS:
@@ -76,6 +121,8 @@ _THRESHOLD_KEYS = {
     "msp": "MSP_THRESHOLD",
     "max_logit": "MAX_LOGIT_THRESHOLD",
     "energy": "ENERGY_THRESHOLD",
+    "dml": "DML_THRESHOLD",
+    "eds": "EDS_THRESHOLD",
 }
 
 
@@ -86,6 +133,21 @@ def identification_threshold(goss_cfg):
     """
     key = _THRESHOLD_KEYS.get(goss_cfg.IDENTIFIER)
     return None if key is None else float(goss_cfg[key])
+
+
+def check_identifier(cfg):
+    """
+    Raise if ``cfg.MODEL.GOSS.IDENTIFIER`` cannot read the logits of the model ``cfg`` builds
+    (the DML identifiers need distance logits).
+    """
+    ident = cfg.MODEL.GOSS.IDENTIFIER
+    if ident not in _FUNCS:
+        raise ValueError(f"MODEL.GOSS.IDENTIFIER must be one of {IDENTIFIERS}, got {ident!r}")
+    if ident in DML_IDENTIFIERS and not cfg.MODEL.DML.ENABLED:
+        raise ValueError(
+            f"MODEL.GOSS.IDENTIFIER {ident!r} reads distance logits: it needs a DML model "
+            "(MODEL.DML.ENABLED True)"
+        )
 
 
 def apply_threshold(labels, confidence, threshold, num_known):

@@ -1,5 +1,7 @@
 """The GOSS SegmenTor (GST) meta-architecture (paper §4, Fig. 3)."""
 
+import math
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -12,7 +14,10 @@ from .bpd_head import build_bpd_head
 from .bpd_loss import bpd_loss
 from .clustering import build_unknown_clusterer
 from .contrastive import PixelContrastiveLoss, ProjectionHead
-from .identification import identification_threshold
+from .dfc_head import build_dfc_head
+from .dfc_loss import dfc_losses
+from .dml import PrototypeClassifier, dml_variance_loss
+from .identification import check_identifier, identification_threshold
 from .losses import weighted_cross_entropy
 from .postprocessing import goss_image_outputs, upsample_maps
 
@@ -27,6 +32,11 @@ class GOSS(nn.Module):
     Super-BPD post-processing) that groups the unknown pixels; optionally a projection head
     trained with the pixel contrastive loss.
 
+    Variants: with ``MODEL.DML.ENABLED`` the semantic head outputs embeddings and a
+    :class:`PrototypeClassifier` (``dml_head``) makes the logits ``-gamma * distance^2`` (DMLNet);
+    with ``MODEL.GOSS.CLUSTERING_BRANCH "dfc"`` the clustering branch is a DFC head (``dfc_head``)
+    whose response takes the place of the field everywhere.
+
     Training inputs (per image, from :class:`goss.data.GOSSDatasetMapper`): ``image``
     ``[3, H, W]``, ``sem_seg`` ``[H, W]`` (train ids, 255 ignored), ``sem_seg_weights`` ``[H, W]``,
     ``bpd_field`` ``[2, H, W]``, ``bpd_weights`` ``[H, W]``.
@@ -40,6 +50,8 @@ class GOSS(nn.Module):
         sem_seg_head,
         bpd_head,
         projection_head,
+        dfc_head=None,
+        dml_head=None,
         contrastive_loss,
         num_known,
         identifier,
@@ -54,6 +66,9 @@ class GOSS(nn.Module):
         bpd_loss_reduction,
         contrastive_loss_weight,
         contrastive_feature,
+        dfc_loss_weight=1.0,
+        dfc_continuity_weight=5.0,
+        dml_variance_weight=0.01,
         pixel_mean,
         pixel_std,
         size_divisibility,
@@ -63,8 +78,12 @@ class GOSS(nn.Module):
         NOTE: this interface is experimental.
 
         Args:
-            backbone, sem_seg_head, bpd_head: the shared backbone and the two branches.
+            backbone, sem_seg_head, bpd_head: the shared backbone and the two branches
+                (``bpd_head`` None in a DFC model).
             projection_head (nn.Module or None): embeddings for the contrastive loss.
+            dfc_head (nn.Module or None): the DFC clustering branch (instead of ``bpd_head``).
+            dml_head (PrototypeClassifier or None): distance logits from the semantic head's
+                embeddings (a DML model).
             contrastive_loss (nn.Module or None): :class:`PixelContrastiveLoss`.
             num_known (int): N.
             identifier (str): one of :data:`goss.modeling.identification.IDENTIFIERS`.
@@ -74,15 +93,25 @@ class GOSS(nn.Module):
             clusterer: groups the identified unknown pixels (``UNKNOWN_CLUSTERER_REGISTRY``).
             *_loss_weight, bpd_loss_reduction: loss weights and the BPD loss reduction.
             contrastive_feature (str): backbone feature the projection head reads.
+            dfc_loss_weight, dfc_continuity_weight: the DFC loss weight and DFC's mu.
+            dml_variance_weight (float): DMLNet's lambda_VL.
             pixel_mean, pixel_std (list[float]): input normalisation.
             size_divisibility (int): inputs are padded to a multiple of this.
         """
         super().__init__()
+        if (bpd_head is None) == (dfc_head is None):
+            raise ValueError("a GOSS model needs exactly one clustering branch (BPD or DFC head)")
         self.backbone = backbone
         self.sem_seg_head = sem_seg_head
         self.bpd_head = bpd_head
         self.projection_head = projection_head
         self.contrastive_loss = contrastive_loss
+        self.dfc_head = dfc_head
+        self.dml_head = dml_head
+        self.clustering_branch = "bpd" if dfc_head is None else "dfc"
+        self.dfc_loss_weight = dfc_loss_weight
+        self.dfc_continuity_weight = dfc_continuity_weight
+        self.dml_variance_weight = dml_variance_weight
         self.num_known = num_known
         self.identifier = identifier
         self.threshold = threshold
@@ -117,10 +146,23 @@ class GOSS(nn.Module):
                 cfg.MODEL.SEM_SEG_HEAD.IGNORE_VALUE,
             )
         size_div = g.SIZE_DIVISIBILITY if g.SIZE_DIVISIBILITY > 0 else backbone.size_divisibility
+        check_identifier(cfg)
+        if g.CLUSTERING_BRANCH not in ("bpd", "dfc"):
+            raise ValueError(
+                f"MODEL.GOSS.CLUSTERING_BRANCH must be 'bpd' or 'dfc', got {g.CLUSTERING_BRANCH!r}"
+            )
+        dfc = g.CLUSTERING_BRANCH == "dfc"
+        dml = cfg.MODEL.DML
         return {
             "backbone": backbone,
             "sem_seg_head": build_sem_seg_head(cfg, shapes),
-            "bpd_head": build_bpd_head(cfg, shapes),
+            "bpd_head": None if dfc else build_bpd_head(cfg, shapes),
+            "dfc_head": build_dfc_head(cfg, shapes) if dfc else None,
+            "dml_head": (
+                PrototypeClassifier(g.NUM_KNOWN_CLASSES, dml.EMBED_DIM, dml.GAMMA)
+                if dml.ENABLED
+                else None
+            ),
             "projection_head": projection_head,
             "contrastive_loss": contrastive_loss,
             "num_known": g.NUM_KNOWN_CLASSES,
@@ -136,6 +178,9 @@ class GOSS(nn.Module):
             "bpd_loss_reduction": cfg.MODEL.BPD_HEAD.LOSS_REDUCTION,
             "contrastive_loss_weight": c.LOSS_WEIGHT,
             "contrastive_feature": c.IN_FEATURE,
+            "dfc_loss_weight": cfg.MODEL.DFC_HEAD.LOSS_WEIGHT,
+            "dfc_continuity_weight": cfg.MODEL.DFC_HEAD.CONTINUITY_WEIGHT,
+            "dml_variance_weight": dml.VARIANCE_LOSS_WEIGHT,
             "pixel_mean": cfg.MODEL.PIXEL_MEAN,
             "pixel_std": cfg.MODEL.PIXEL_STD,
             "size_divisibility": max(size_div, 1),
@@ -156,22 +201,25 @@ class GOSS(nn.Module):
         Args:
             batched_inputs (list[dict]): Detectron2 inputs (see the class docstring).
         Returns:
-            In training, dict of losses ``loss_sem_seg``, ``loss_bpd`` (and ``loss_contrastive``).
+            In training, dict of losses ``loss_sem_seg``, ``loss_bpd`` (DFC model: ``loss_dfc_sim``
+            and ``loss_dfc_con`` instead), ``loss_contrastive`` when enabled and ``loss_dml_var``
+            in a DML model (whose ``loss_sem_seg`` is DMLNet's distance-based cross-entropy).
             In inference, list[dict], one per image, at its ``height`` x ``width``:
             ``sem_seg`` ``[N(+1), H, W]`` probabilities, ``panoptic_seg`` ``(int32 [H, W], None)``
             (``category * label_divisor + cluster``, void -1), ``unknown_score`` ``[H, W]`` and
             ``clusters`` int32 ``[H, W]`` (the whole-image partition of a clusterer that makes one)
-            and ``bpd_field`` ``[2, H, W]``.
+            and ``bpd_field`` ``[2, H, W]`` (BPD models).
         """
-        features, logits, field, image_sizes = self._predict(batched_inputs)
+        features, logits, field, raw_field, image_sizes = self._predict(batched_inputs)
         if self.training:
-            return self.losses(batched_inputs, features, logits, field)
+            return self.losses(batched_inputs, features, logits, field, raw_field, image_sizes)
         return self.inference(batched_inputs, image_sizes, logits, field)
 
     def _predict(self, batched_inputs):
         """
-        Backbone features, logits ``[B, N(+1), Hp, Wp]`` and field ``[B, 2, Hp, Wp]`` at the
-        padded input size, and the unpadded image sizes.
+        Backbone features, logits ``[B, N(+1), Hp, Wp]`` and clustering map ``field`` (BPD field
+        ``[B, 2, Hp, Wp]`` or DFC response ``[B, q, Hp, Wp]``) at the padded input size, the
+        clustering head's own output at its stride, and the unpadded image sizes.
         """
         images = [
             (x["image"].to(self.device) - self.pixel_mean) / self.pixel_std for x in batched_inputs
@@ -182,10 +230,12 @@ class GOSS(nn.Module):
         logits = F.interpolate(
             self.sem_seg_head(features), size=size, mode="bilinear", align_corners=False
         )
-        field = F.interpolate(
-            self.bpd_head(features), size=size, mode="bilinear", align_corners=False
-        )
-        return features, logits, field, images.image_sizes
+        if self.dml_head is not None:  # embeddings at full size, then their distance logits
+            logits = self.dml_head(logits)
+        head = self.bpd_head if self.dfc_head is None else self.dfc_head
+        raw_field = head(features)
+        field = F.interpolate(raw_field, size=size, mode="bilinear", align_corners=False)
+        return features, logits, field, raw_field, images.image_sizes
 
     @torch.no_grad()
     def predict_maps(self, batched_inputs):
@@ -194,28 +244,41 @@ class GOSS(nn.Module):
         many post-processing settings on one forward pass (``tools/calibrate_goss.py``).
 
         Returns:
-            list[tuple]: per image ``(logits [N(+1), h, w], field [2, h, w], (height, width))``
-            at the network input size ``h x w`` (padding removed); :func:`upsample_maps` brings
-            them to the output size exactly as inference does.
+            list[tuple]: per image ``(logits [N(+1), h, w], field [C, h, w], (height, width))``
+            at the network input size ``h x w`` (padding removed), ``field`` the clustering map
+            (BPD field, C = 2, or DFC response, C = q); :func:`upsample_maps` brings them to the
+            output size exactly as inference does.
         """
-        _, logits, field, image_sizes = self._predict(batched_inputs)
+        _, logits, field, _, image_sizes = self._predict(batched_inputs)
         return [
             (lg[:, :h, :w], fd[:, :h, :w], (x.get("height", h), x.get("width", w)))
             for x, (h, w), lg, fd in zip(batched_inputs, image_sizes, logits, field)
         ]
 
-    def losses(self, batched_inputs, features, logits, field):
+    def losses(self, batched_inputs, features, logits, field, raw_field, image_sizes):
         """Training losses; see :meth:`forward`."""
         sem = self._stack(batched_inputs, "sem_seg", self.ignore_label).long()
         sem_w = self._stack(batched_inputs, "sem_seg_weights", 0.0)
-        bpd_t = self._stack(batched_inputs, "bpd_field", 0.0)
-        bpd_w = self._stack(batched_inputs, "bpd_weights", 0.0)
         losses = {
             "loss_sem_seg": self.sem_seg_loss_weight
             * weighted_cross_entropy(logits, sem, sem_w, self.ignore_label),
-            "loss_bpd": self.bpd_loss_weight
-            * bpd_loss(field, bpd_t, bpd_w, reduction=self.bpd_loss_reduction),
         }
+        if self.dfc_head is None:
+            bpd_t = self._stack(batched_inputs, "bpd_field", 0.0)
+            bpd_w = self._stack(batched_inputs, "bpd_weights", 0.0)
+            losses["loss_bpd"] = self.bpd_loss_weight * bpd_loss(
+                field, bpd_t, bpd_w, reduction=self.bpd_loss_reduction
+            )
+        else:
+            sim, con = dfc_losses(
+                raw_field, self._valid_at(raw_field, image_sizes, field.shape[-2:])
+            )
+            losses["loss_dfc_sim"] = self.dfc_loss_weight * sim
+            losses["loss_dfc_con"] = self.dfc_loss_weight * self.dfc_continuity_weight * con
+        if self.dml_head is not None:
+            losses["loss_dml_var"] = self.dml_variance_weight * dml_variance_loss(
+                logits, sem, self.dml_head.gamma, self.ignore_label
+            )
         if self.contrastive_loss is not None:
             emb = self.projection_head(features[self.contrastive_feature])
             pred = logits.detach().argmax(dim=1)
@@ -224,23 +287,48 @@ class GOSS(nn.Module):
             )
         return losses
 
+    @staticmethod
+    def _valid_at(raw, image_sizes, padded_size):
+        """
+        bool ``[B, h, w]``: the pixels of ``raw`` ``[B, C, h, w]`` (a head's output for inputs
+        padded to ``padded_size``) that lie on the unpadded images.
+        """
+        valid = torch.zeros(raw.shape[0], *raw.shape[-2:], dtype=torch.bool, device=raw.device)
+        sh, sw = raw.shape[-2] / padded_size[0], raw.shape[-1] / padded_size[1]
+        for i, (h, w) in enumerate(image_sizes):
+            valid[i, : max(1, math.ceil(h * sh)), : max(1, math.ceil(w * sw))] = True
+        return valid
+
     @torch.no_grad()
     def inference(self, batched_inputs, image_sizes, logits, field):
         """Per-image GOSS outputs; see :meth:`forward`."""
         results = []
+        needs_image = getattr(self.clusterer, "source", None) == "image"
         for x, (h, w), lg, fd in zip(batched_inputs, image_sizes, logits, field):
             size = (x.get("height", h), x.get("width", w))
-            results.append(self.postprocess(*upsample_maps(lg[:, :h, :w], fd[:, :h, :w], size)))
+            image = None
+            if needs_image:
+                image = F.interpolate(
+                    x["image"][None, :, :h, :w].to(self.device).float(),
+                    size=tuple(int(v) for v in size),
+                    mode="bilinear",
+                    align_corners=False,
+                )[0]
+            maps = upsample_maps(lg[:, :h, :w], fd[:, :h, :w], size)
+            results.append(self.postprocess(*maps, image=image))
         return results
 
-    def postprocess(self, logits, field):
+    def postprocess(self, logits, field, image=None):
         """
         Identification, clustering and fusion of one image (:func:`goss_image_outputs` with this
         model's settings).
 
         Args:
             logits (Tensor): ``[N(+1), H, W]`` at output resolution.
-            field (Tensor): ``[2, H, W]`` BPD field at output resolution.
+            field (Tensor): ``[2, H, W]`` BPD field (``[q, H, W]`` DFC response) at output
+                resolution.
+            image (Tensor or None): ``[3, H, W]`` input image at output resolution (read by a
+                clusterer whose ``source`` is "image").
         """
         return goss_image_outputs(
             logits,
@@ -253,4 +341,6 @@ class GOSS(nn.Module):
             label_divisor=self.label_divisor,
             known_min_area=self.known_min_area,
             unknown_min_area=self.unknown_min_area,
+            image=image,
+            branch=self.clustering_branch,
         )

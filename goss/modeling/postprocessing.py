@@ -107,25 +107,31 @@ def goss_image_outputs(
     partition=None,
     identified=None,
     probabilities=True,
+    image=None,
+    branch="bpd",
 ):
     """
-    The GOSS outputs of one image from its semantic logits and BPD field: identification,
+    The GOSS outputs of one image from its semantic logits and clustering map: identification,
     clustering of the unknown pixels, fusion. :class:`goss.modeling.GOSS` and the calibration tool
     both call this, so a calibrated setting scores exactly as ``--eval-only`` with it.
 
     Args:
         logits (Tensor): ``[N or N+1, H, W]`` at output resolution.
-        field (Tensor or None): ``[2, H, W]`` BPD field at output resolution.
+        field (Tensor or None): the clustering branch's map at output resolution: the BPD field
+            ``[2, H, W]`` (``branch`` "bpd") or the DFC response ``[q, H, W]`` (``branch`` "dfc").
         identifier, threshold, beta: see :func:`goss.modeling.identification.identify_unknown`.
         clusterer: a clusterer of ``UNKNOWN_CLUSTERER_REGISTRY``.
-        partition (Tensor or None): ``clusterer.partition(field)`` when already computed.
+        partition (Tensor or None): ``clusterer.partition(...)`` when already computed.
         identified (tuple or None): ``identify_unknown(logits, ...)`` when already computed.
         probabilities (bool): whether to return ``sem_seg`` (a softmax over the logits).
+        image (Tensor or None): ``[3, H, W]`` input image at output resolution, for a clusterer
+            whose ``source`` is "image" (``felzenszwalb``).
+        branch (str): ``MODEL.GOSS.CLUSTERING_BRANCH``; ``bpd_field`` is returned for "bpd" only.
     Returns:
         dict: ``sem_seg`` ``[N(+1), H, W]`` probabilities (with ``probabilities``),
         ``panoptic_seg`` ``(int32 [H, W], None)``, ``unknown_score`` ``[H, W]``, ``bpd_field``
-        ``[2, H, W]`` (if given) and, for a clusterer with a whole-image partition, ``clusters``
-        int32 ``[H, W]``.
+        ``[2, H, W]`` (a BPD field, if given) and, for a clusterer with a whole-image partition,
+        ``clusters`` int32 ``[H, W]``.
     """
     if identified is None:
         identified = identify_unknown(logits, num_known, identifier, threshold, beta)
@@ -136,7 +142,7 @@ def goss_image_outputs(
         out["sem_seg"] = logits.softmax(dim=0)
     if hasattr(clusterer, "partition"):
         if partition is None:
-            partition = clusterer.partition(field)
+            partition = clusterer.partition(_partition_source(clusterer, field, image))
         clusters = clusterer(unknown, field, partition=partition)
         out["clusters"] = partition
     else:
@@ -145,6 +151,15 @@ def goss_image_outputs(
         labels, clusters, num_known, label_divisor, known_min_area, unknown_min_area
     )
     out["panoptic_seg"] = (pan, None)
-    if field is not None:
+    if field is not None and branch == "bpd":
         out["bpd_field"] = field
     return out
+
+
+def _partition_source(clusterer, field, image):
+    """What ``clusterer.partition`` reads: the image or the clustering branch's map."""
+    if getattr(clusterer, "source", None) != "image":
+        return field
+    if image is None:
+        raise ValueError(f"the {clusterer.name} clusterer reads the image: pass image=")
+    return image

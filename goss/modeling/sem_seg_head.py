@@ -8,10 +8,20 @@ __all__ = ["GOSSSemSegHead", "num_semantic_outputs"]
 
 
 def num_semantic_outputs(cfg):
-    """N for an N-model (``TRAIN_MODE: n``), N+1 for an N+1-model (``TRAIN_MODE: n_plus_one``)."""
+    """
+    N for an N-model (``TRAIN_MODE: n``), N+1 for an N+1-model (``TRAIN_MODE: n_plus_one``); a
+    DML model (``MODEL.DML.ENABLED``) outputs ``MODEL.DML.EMBED_DIM`` embedding channels instead.
+    """
     mode = cfg.MODEL.GOSS.TRAIN_MODE
     if mode not in ("n", "n_plus_one"):
         raise ValueError(f"MODEL.GOSS.TRAIN_MODE must be 'n' or 'n_plus_one', got {mode!r}")
+    if cfg.MODEL.DML.ENABLED:
+        if mode != "n":
+            raise ValueError(
+                "MODEL.DML.ENABLED needs MODEL.GOSS.TRAIN_MODE 'n' (one prototype per known "
+                f"class), got {mode!r}"
+            )
+        return cfg.MODEL.DML.EMBED_DIM
     return cfg.MODEL.GOSS.NUM_KNOWN_CLASSES + (1 if mode == "n_plus_one" else 0)
 
 
@@ -42,6 +52,7 @@ class GOSSSemSegHead(DeepLabV3PlusHead):
         Args:
             features (dict[str, Tensor]): backbone features.
         Returns:
-            Tensor: logits ``[B, N or N+1, H / common_stride, W / common_stride]``.
+            Tensor: logits ``[B, N or N+1, H / common_stride, W / common_stride]`` (embeddings
+            ``[B, D, ...]`` in a DML model).
         """
         return self.layers(features)

@@ -3,10 +3,13 @@
 from .build import (
     UNKNOWN_CLUSTERER_REGISTRY,
     MaskClusterer,
+    PartitionClusterer,
     build_unknown_clusterer,
     register_clusterer,
 )
 from .connected_components import ConnectedComponentsClusterer
+from .dfc import DFCClusterer
+from .felzenszwalb import FelzenszwalbClusterer
 from .none import OneSegmentClusterer
 from .split_components import SplitComponentsClusterer
 from .super_bpd import SuperBPDClusterer
@@ -14,7 +17,10 @@ from .super_bpd import SuperBPDClusterer
 __all__ = [
     "UNKNOWN_CLUSTERER_REGISTRY",
     "ConnectedComponentsClusterer",
+    "DFCClusterer",
+    "FelzenszwalbClusterer",
     "MaskClusterer",
+    "PartitionClusterer",
     "OneSegmentClusterer",
     "SplitComponentsClusterer",
     "SuperBPDClusterer",
