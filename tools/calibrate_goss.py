@@ -38,6 +38,7 @@ from goss.engine.calibration import (
     IDENTIFICATION_GRIDS,
     MapCache,
     calibrate,
+    check_pair,
     evaluate_settings,
     format_sweep,
     write_calibrated_config,
@@ -118,7 +119,7 @@ def cache_maps(model, cfg, dataset, cache, progress=True):
                     raise ValueError(
                         f"{inp['pan_seg_file_name']}: GT {gt.shape} and image {tuple(size)} differ"
                     )
-                cache.add(lg, fd, size, gt, inp)
+                cache.add(lg, fd, size, gt, inp, image=inp["image"])
     logger.info(
         "cached the maps of %d images (%.0f MiB in memory)", len(cache), cache.nbytes / 2**20
     )
@@ -182,10 +183,12 @@ def run(args):
     os.makedirs(out_dir, exist_ok=True)
     identifiers = args.identifiers or [cfg.MODEL.GOSS.IDENTIFIER]
     clusterers = args.clusterers or [cfg.MODEL.GOSS.UNKNOWN_CLUSTERING]
-    if "n_plus_one" in identifiers and cfg.MODEL.GOSS.TRAIN_MODE != "n_plus_one":
-        raise SystemExit(
-            "--identifiers n_plus_one needs a model trained with TRAIN_MODE n_plus_one"
-        )
+    for ident in identifiers:
+        for clu in clusterers:
+            try:
+                check_pair(cfg, ident, clu)
+            except (KeyError, ValueError) as e:
+                raise SystemExit(f"--identifiers {ident} --clusterers {clu}: {e}")
 
     cache = MapCache(args.max_cache_mb << 20, args.cache_dir)
     summary = {"dataset": dataset, "config": args.config_file, "weights": cfg.MODEL.WEIGHTS}

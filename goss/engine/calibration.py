@@ -24,13 +24,14 @@ from tqdm import tqdm
 
 from ..data.goss_format import atomic_write_bytes
 from ..evaluation.accumulator import GQAccumulator
-from ..modeling.clustering import build_unknown_clusterer
+from ..modeling.clustering import UNKNOWN_CLUSTERER_REGISTRY, build_unknown_clusterer
 from ..modeling.identification import (
+    DML_IDENTIFIERS,
     apply_threshold,
     identification_scores,
     identification_threshold,
 )
-from ..modeling.postprocessing import goss_image_outputs, upsample_maps
+from ..modeling.postprocessing import goss_image_outputs, upsample_image, upsample_maps
 
 __all__ = [
     "AREA_GRIDS",
@@ -39,6 +40,7 @@ __all__ = [
     "MapCache",
     "ScoreQuantiles",
     "calibrate",
+    "check_pair",
     "evaluate_settings",
     "format_sweep",
     "write_calibrated_config",
@@ -67,6 +69,9 @@ IDENTIFICATION_GRIDS = {
     },
     "energy": {_G + "ENERGY_THRESHOLD": ScoreQuantiles((0.5, 1, 2, 3, 4, 5, 7, 10, 15, 20, 30))},
     "n_plus_one": {_G + "CONFIDENCE_ADJUSTMENT": [1.0, 2.0, 3.0, 5.0, 8.0, 12.0, 20.0, 50.0]},
+    # 1 - DMLNet's unknown scores, in [0, 1]
+    "dml": {_G + "DML_THRESHOLD": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95]},
+    "eds": {_G + "EDS_THRESHOLD": [0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]},
 }
 # clusterer -> its stages, each a grid (the product of its keys' values)
 CLUSTERER_GRIDS = {
@@ -80,6 +85,14 @@ CLUSTERER_GRIDS = {
     ],
     "connected_components": [],
     "none": [],
+    "dfc": [],
+    "felzenszwalb": [
+        {
+            "MODEL.FELZENSZWALB.SCALE": [50.0, 100.0, 300.0, 1000.0],
+            "MODEL.FELZENSZWALB.SIGMA": [0.5, 0.8],
+        },
+        {"MODEL.FELZENSZWALB.MIN_SIZE": [20, 50, 200]},
+    ],
 }
 # split_components: the Super-BPD stages, then its piece size
 CLUSTERER_GRIDS["split_components"] = CLUSTERER_GRIDS["super_bpd"] + [
@@ -105,14 +118,19 @@ class MapCache:
         self.items = []
         self.nbytes = 0
 
-    def add(self, logits, field, size, gt_ids, record):
+    def add(self, logits, field, size, gt_ids, record, image=None):
         """
-        logits ``[C, h, w]``, field ``[2, h, w]``, output ``size``, GT ids ``[H, W]``, and the
-        dataset ``record`` (``image_id``, ``file_name``, ``pan_seg_file_name``, ``segments_info``).
+        logits ``[C, h, w]``, the clustering map ``field`` ``[C', h, w]`` (BPD field or DFC
+        response), output ``size``, GT ids ``[H, W]``, the dataset ``record`` (``image_id``,
+        ``file_name``, ``pan_seg_file_name``, ``segments_info``) and the network input ``image``
+        ``[3, h, w]`` (0..255; kept as uint8, for clusterers that read the image).
         """
         maps = torch.cat([logits.float().cpu(), field.float().cpu()]).numpy()
         gt = np.asarray(gt_ids, dtype=np.int32)
-        nbytes = maps.nbytes + gt.nbytes
+        img = np.zeros((0,), np.uint8)
+        if image is not None:
+            img = image.detach().cpu().float().round().clamp(0, 255).to(torch.uint8).numpy()
+        nbytes = maps.nbytes + gt.nbytes + img.nbytes
         if self.nbytes + nbytes > self.max_bytes:
             if self.cache_dir is None:
                 raise MemoryError(
@@ -123,26 +141,30 @@ class MapCache:
                 os.makedirs(self.cache_dir, exist_ok=True)
                 self._dir = tempfile.mkdtemp(prefix="goss_calibration_", dir=self.cache_dir)
             path = os.path.join(self._dir, f"{len(self.items)}.npz")
-            np.savez(path, maps=maps, gt=gt)
-            maps = gt = path
+            np.savez(path, maps=maps, gt=gt, image=img)
+            maps = gt = img = path
         else:
             self.nbytes += nbytes
         keys = ("image_id", "file_name", "pan_seg_file_name", "segments_info")
         record = {k: record[k] for k in keys if k in record}
-        self.items.append((maps, int(logits.shape[0]), tuple(size), gt, record))
+        self.items.append((maps, int(logits.shape[0]), tuple(size), gt, img, record))
 
     def __len__(self):
         return len(self.items)
 
     def __iter__(self):
-        """Yields ``(logits [C, H, W], field [2, H, W], gt_ids [H, W], record)``."""
-        for maps, c, size, gt, record in self.items:
+        """
+        Yields ``(logits [C, H, W], field [C', H, W], image [3, H, W] or None, gt_ids [H, W],
+        record)`` at output resolution.
+        """
+        for maps, c, size, gt, img, record in self.items:
             if isinstance(maps, str):
                 with np.load(maps) as f:
-                    maps, gt = f["maps"], f["gt"]
+                    maps, gt, img = f["maps"], f["gt"], f["image"]
             maps = torch.from_numpy(maps)
             logits, field = upsample_maps(maps[:c], maps[c:], size)
-            yield logits, field, gt.astype(np.int64), record
+            image = upsample_image(torch.from_numpy(img), size) if img.size else None
+            yield logits, field, image, gt.astype(np.int64), record
 
     def close(self):
         if self._dir is not None:
@@ -171,6 +193,7 @@ def _postprocess_kwargs(cfg):
         "label_divisor": g.LABEL_DIVISOR,
         "known_min_area": g.KNOWN_MIN_AREA,
         "unknown_min_area": g.UNKNOWN_MIN_AREA,
+        "branch": g.CLUSTERING_BRANCH,
     }
 
 
@@ -192,10 +215,10 @@ def evaluate_settings(base_cfg, cache, settings, dataset_name, output_dir=None, 
         dataset_name, output_dir=output_dir, distributed=False, clusterer=kwargs["clusterer"]
     )
     evaluator.reset()
-    for logits, field, _, record in tqdm(
+    for logits, field, image, _, record in tqdm(
         cache, total=len(cache), desc=f"evaluate on {dataset_name}", disable=not progress
     ):
-        out = goss_image_outputs(logits, field, probabilities=False, **kwargs)
+        out = goss_image_outputs(logits, field, probabilities=False, image=image, **kwargs)
         evaluator.process([record], [out])
     return evaluator.evaluate()["goss"]
 
@@ -221,7 +244,7 @@ class _Scorer:
             disable=not self.progress,
             mininterval=2,
         )
-        for logits, field, gt_ids, record in self.cache:
+        for logits, field, image, gt_ids, record in self.cache:
             scores, identified, partitions = {}, {}, {}
             for kw, acc in zip(kwargs, accs):
                 method, beta, clusterer = kw["identifier"], kw["beta"], kw["clusterer"]
@@ -239,7 +262,13 @@ class _Scorer:
                     params = tuple(sorted(getattr(clusterer, "params", {}).items()))
                     key = (type(clusterer).__name__, params)
                     if key not in partitions:
-                        partitions[key] = clusterer.partition(field)
+                        source = image if clusterer.source == "image" else field
+                        if source is None:
+                            raise ValueError(
+                                f"the {clusterer.name} clusterer reads the image: the cache "
+                                "holds none (MapCache.add(..., image=))"
+                            )
+                        partitions[key] = clusterer.partition(source)
                     partition = partitions[key]
                 out = goss_image_outputs(
                     logits,
@@ -299,7 +328,7 @@ def _current_values(base_cfg, settings, grid):
 def _confidence_quantiles(cache, num_known, identifier, percents, stride=7):
     """The ``percents`` quantiles of ``identifier``'s confidence over every ``stride``-th pixel."""
     values = []
-    for logits, _, _, _ in cache:
+    for logits, _, _, _, _ in cache:
         confidence = identification_scores(logits, num_known, identifier)[1]
         values.append(confidence.flatten()[::stride].numpy())
     q = np.percentile(np.concatenate(values), list(percents))
@@ -340,6 +369,7 @@ def calibrate(base_cfg, cache, identifier, clusterer, progress=True):
         raise ValueError(f"identifier {identifier!r}: one of {sorted(IDENTIFICATION_GRIDS)}")
     if clusterer not in CLUSTERER_GRIDS:
         raise ValueError(f"clusterer {clusterer!r}: one of {sorted(CLUSTERER_GRIDS)}")
+    check_pair(base_cfg, identifier, clusterer)
     scorer = _Scorer(base_cfg, cache, progress)
     best = {_G + "IDENTIFIER": identifier, _G + "UNKNOWN_CLUSTERING": clusterer}
     ident_grid = _resolve_grid(
@@ -377,6 +407,28 @@ def calibrate(base_cfg, cache, identifier, clusterer, progress=True):
             _short(best),
         )
     return dict(best_row), sweep
+
+
+def check_pair(cfg, identifier, clusterer):
+    """
+    Raise ValueError if the model of ``cfg`` cannot feed ``identifier`` (the DML identifiers need
+    distance logits) or ``clusterer`` (its clustering branch), naming the config keys.
+    """
+    if identifier in DML_IDENTIFIERS and not cfg.MODEL.DML.ENABLED:
+        raise ValueError(
+            f"identifier {identifier!r} needs a DML model (MODEL.DML.ENABLED True): this model's "
+            "logits are no distance logits"
+        )
+    if identifier == "n_plus_one" and cfg.MODEL.GOSS.TRAIN_MODE != "n_plus_one":
+        raise ValueError("identifier 'n_plus_one' needs a model trained with TRAIN_MODE n_plus_one")
+    cls = UNKNOWN_CLUSTERER_REGISTRY.get(clusterer)
+    needs = {"bpd_field": "bpd", "dfc_response": "dfc"}.get(getattr(cls, "source", None))
+    branch = cfg.MODEL.GOSS.CLUSTERING_BRANCH
+    if needs is not None and needs != branch:
+        raise ValueError(
+            f"clusterer {clusterer!r} reads the {needs} clustering branch, but this model's "
+            f"MODEL.GOSS.CLUSTERING_BRANCH is {branch!r}"
+        )
 
 
 def _short(settings):

@@ -193,7 +193,9 @@ class DiagnosticAccumulator:
             total, count = _angle_error_sums(field, gt_field, pixels)
             self.angle[key][0] += total
             self.angle[key][1] += count
-        if clusterer is not None and hasattr(clusterer, "partition"):
+        # Super-BPD on the GT field: only for a clusterer that reads the BPD field
+        reads_field = getattr(clusterer, "source", "bpd_field") == "bpd_field"
+        if clusterer is not None and hasattr(clusterer, "partition") and reads_field:
             partition = clusterer.partition(torch.from_numpy(gt_field)).cpu().numpy()
             self.gt_field_clu += clustering_stats(
                 gt_ids, gt_segments, partition, where=where, components=comps

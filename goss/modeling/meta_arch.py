@@ -19,7 +19,7 @@ from .dfc_loss import dfc_losses
 from .dml import PrototypeClassifier, dml_variance_loss
 from .identification import check_identifier, identification_threshold
 from .losses import weighted_cross_entropy
-from .postprocessing import goss_image_outputs, upsample_maps
+from .postprocessing import goss_image_outputs, upsample_image, upsample_maps
 
 __all__ = ["GOSS"]
 
@@ -306,14 +306,7 @@ class GOSS(nn.Module):
         needs_image = getattr(self.clusterer, "source", None) == "image"
         for x, (h, w), lg, fd in zip(batched_inputs, image_sizes, logits, field):
             size = (x.get("height", h), x.get("width", w))
-            image = None
-            if needs_image:
-                image = F.interpolate(
-                    x["image"][None, :, :h, :w].to(self.device).float(),
-                    size=tuple(int(v) for v in size),
-                    mode="bilinear",
-                    align_corners=False,
-                )[0]
+            image = upsample_image(x["image"].to(self.device), size) if needs_image else None
             maps = upsample_maps(lg[:, :h, :w], fd[:, :h, :w], size)
             results.append(self.postprocess(*maps, image=image))
         return results

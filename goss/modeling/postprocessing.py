@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from .identification import identify_unknown
 
-__all__ = ["get_goss_segmentation", "goss_image_outputs", "upsample_maps", "VOID"]
+__all__ = ["get_goss_segmentation", "goss_image_outputs", "upsample_image", "upsample_maps", "VOID"]
 
 VOID = -1
 
@@ -90,6 +90,15 @@ def upsample_maps(logits, field, size):
     lg = F.interpolate(logits[None], size=size, mode="bilinear", align_corners=False)[0]
     fd = F.interpolate(field[None], size=size, mode="bilinear", align_corners=False)[0]
     return lg, fd
+
+
+def upsample_image(image, size):
+    """
+    Bilinear resize of one input image ``[3, h, w]`` (any dtype, 0..255) to the output ``size``
+    ``(H, W)``, as float ``[3, H, W]``: what a clusterer that reads the image gets.
+    """
+    size = tuple(int(v) for v in size)
+    return F.interpolate(image[None].float(), size=size, mode="bilinear", align_corners=False)[0]
 
 
 def goss_image_outputs(

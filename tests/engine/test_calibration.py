@@ -77,7 +77,7 @@ def test_a_sweep_row_equals_a_direct_evaluation():
     row = next(r for r in sweep if r["settings"]["MODEL.GOSS.MSP_THRESHOLD"] == 0.5)
     # threshold 0.5: nothing unknown, every known class found
     acc = GQAccumulator(N)
-    for _, _, gt, record in cache:
+    for _, _, _, gt, record in cache:
         segs = [s for s in record["segments_info"] if s["category_id"] < N]
         pred = np.where(gt == 3, 1, gt)  # the unknown square becomes class 0
         acc.add_image(record["image_id"], gt, record["segments_info"], pred, segs)
@@ -90,8 +90,9 @@ def test_cache_spills_to_disk_and_cleans_up(tmp_path):
     in_memory = list(_synthetic_cache())
     cache = _synthetic_cache(cache_dir=str(tmp_path), max_bytes=1)
     assert cache.nbytes == 0 and len(list(tmp_path.iterdir())) == 1
-    for (a_lg, a_fd, a_gt, a_rec), (b_lg, b_fd, b_gt, b_rec) in zip(in_memory, cache):
+    for (a_lg, a_fd, a_im, a_gt, a_rec), (b_lg, b_fd, b_im, b_gt, b_rec) in zip(in_memory, cache):
         assert torch.equal(a_lg, b_lg) and torch.equal(a_fd, b_fd)
+        assert (a_im is None and b_im is None) or torch.equal(a_im, b_im)
         assert np.array_equal(a_gt, b_gt) and a_rec == b_rec
     cache.close()
     assert list(tmp_path.iterdir()) == []
@@ -136,7 +137,7 @@ def test_evaluate_settings_writes_every_metric(tmp_path):
     from goss.utils.panoptic_ids import id2rgb
 
     cache = MapCache(1 << 30)
-    for k, (lg, fd, gt, record) in enumerate(_synthetic_cache()):
+    for k, (lg, fd, _, gt, record) in enumerate(_synthetic_cache()):
         png = tmp_path / f"{k}.png"
         Image.fromarray(id2rgb(gt)).save(png)
         cache.add(lg, fd, gt.shape, gt, dict(record, pan_seg_file_name=str(png), file_name=f"{k}"))
