@@ -33,6 +33,29 @@ def test_there_are_configs_for_every_paper_row():
     assert "GST_R50.yaml" in names
 
 
+def test_there_are_configs_for_the_dml_and_dfc_rows():
+    names = {str(p.relative_to(CONFIG_DIR)) for p in LEAVES}
+    splits = ["coco_stuff_goss/" + s for s in ("voc", "manual", "random")]
+    splits += ["cityscapes_goss/16_3", "cityscapes_goss/13_6", "camvid_goss/mobilenet_v2"]
+    for split in splits:
+        dml, dfc = (
+            load_cfg(CONFIG_DIR / split / "n_dml.yaml"),
+            load_cfg(CONFIG_DIR / split / "gst_dfc.yaml"),
+        )
+        assert dml.MODEL.DML.ENABLED and dml.MODEL.GOSS.IDENTIFIER == "dml"
+        assert dfc.MODEL.GOSS.CLUSTERING_BRANCH == "dfc" == dfc.MODEL.GOSS.UNKNOWN_CLUSTERING
+        # each row is its sibling's model with only its own change, in its own folder
+        n, gst = (
+            load_cfg(CONFIG_DIR / split / "n_msp.yaml"),
+            load_cfg(CONFIG_DIR / split / "gst.yaml"),
+        )
+        assert dml.OUTPUT_DIR != n.OUTPUT_DIR and dfc.OUTPUT_DIR != gst.OUTPUT_DIR
+        assert (
+            dml.DATASETS.dump() == n.DATASETS.dump() and dfc.DATASETS.dump() == gst.DATASETS.dump()
+        )
+    assert "camvid_goss/mobilenet_v2/gst_felzenszwalb.yaml" in names
+
+
 @pytest.mark.parametrize("path", LEAVES, ids=lambda p: str(p.relative_to(CONFIG_DIR)))
 def test_config_merges_and_names_registered_data(path):
     cfg = load_cfg(path)
@@ -65,12 +88,16 @@ def test_model_builds_and_runs_on_cpu(path):
     with torch.no_grad():
         out = model([{"image": torch.zeros(3, 64, 64), "height": 64, "width": 64}])[0]
     num_outputs = cfg.MODEL.GOSS.NUM_KNOWN_CLASSES + (cfg.MODEL.GOSS.TRAIN_MODE == "n_plus_one")
-    assert out["sem_seg"].shape == (num_outputs, 64, 64)
+    assert out["sem_seg"].shape == (num_outputs, 64, 64)  # a DML model's too: N distance logits
     assert out["panoptic_seg"][0].shape == (64, 64)
 
 
 # evaluation-only leaves -> the sibling config whose trained model they evaluate
-EVAL_ONLY = {"n_max_logit.yaml": "n_msp.yaml", "n_plus_one_ca.yaml": "n_plus_one.yaml"}
+EVAL_ONLY = {
+    "n_max_logit.yaml": "n_msp.yaml",
+    "n_plus_one_ca.yaml": "n_plus_one.yaml",
+    "gst_felzenszwalb.yaml": "gst.yaml",
+}
 
 
 @pytest.mark.parametrize(
@@ -85,7 +112,7 @@ def test_evaluation_only_leaves_evaluate_their_siblings_model(path):
     assert cfg.OUTPUT_DIR.startswith(trained.OUTPUT_DIR + "/")  # its own folder, beside the model
     # the same model and data: only test-time keys differ
     cfg.MODEL.WEIGHTS = trained.MODEL.WEIGHTS
-    for key in ("IDENTIFIER", "CONFIDENCE_ADJUSTMENT"):
+    for key in ("IDENTIFIER", "CONFIDENCE_ADJUSTMENT", "UNKNOWN_CLUSTERING"):
         cfg.MODEL.GOSS[key] = trained.MODEL.GOSS[key]
     assert cfg.MODEL.dump() == trained.MODEL.dump()
     assert cfg.DATASETS.dump() == trained.DATASETS.dump()

@@ -1,10 +1,11 @@
 #!/usr/bin/env python
 """
 The reproducible real-image experiment: build CamVid-GOSS, train the N-model, GST (N + CL), an
-N+1 model (class N from void only) and the same with outlier exposure (N+1-OE) with the
-MobileNetV2 backbone, calibrate each on the validation split, evaluate every identification
-{MSP, MaxLogit, energy; N+1: its unknown class, energy} x clustering {Super-BPD, split
-components, connected components, one segment} row (with the oracle rows of the diagnostic
+N+1 model (class N from void only), the same with outlier exposure (N+1-OE), the N-model with
+DML identification (N-DML) and GST with the DFC clustering branch (GST-DFC) with the MobileNetV2
+backbone, calibrate each on the validation split, evaluate every identification
+{MSP, MaxLogit, energy; N+1: its unknown class, energy; N-DML: DML, EDS, metric MSP} x clustering
+{Super-BPD (GST-DFC: DFC), split components, Felzenszwalb, connected components, one segment} row (with the oracle rows of the diagnostic
 evaluation) on val and, when built, test, and write the results file.
 
     python tools/run_experiment.py --camvid-root DIR --output output/camvid_experiment
@@ -36,7 +37,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIGS = os.path.join("projects", "GOSS", "configs")
 # the identifiers calibrated for an N-model; a benchmark's "identifiers" names others per model
 IDENTIFIERS = ("msp", "max_logit", "energy")
-CLUSTERERS = ("super_bpd", "split_components", "connected_components", "none")
+# the clusterers calibrated for a model; a benchmark's "clusterers" names others per model
+CLUSTERERS = ("super_bpd", "split_components", "felzenszwalb", "connected_components", "none")
 
 # Half resolution on the CPU: 2000 iterations take about 25 minutes per model on 2 cores.
 _CAMVID_CPU = [
@@ -66,10 +68,19 @@ BENCHMARKS = {
             "GST": os.path.join(CONFIGS, "camvid_goss", "mobilenet_v2", "gst.yaml"),
             "N+1": os.path.join(CONFIGS, "camvid_goss", "mobilenet_v2", "n_plus_one.yaml"),
             "N+1-OE": os.path.join(CONFIGS, "camvid_goss", "mobilenet_v2", "n_plus_one_oe.yaml"),
+            "N-DML": os.path.join(CONFIGS, "camvid_goss", "mobilenet_v2", "n_dml.yaml"),
+            "GST-DFC": os.path.join(CONFIGS, "camvid_goss", "mobilenet_v2", "gst_dfc.yaml"),
         },
         "goals": True,  # the results file measures the real-image goals
-        # N+1 models: their own unknown class, and the energy of their known logits
-        "identifiers": {"N+1": ("n_plus_one", "energy"), "N+1-OE": ("n_plus_one", "energy")},
+        # N+1 models: their own unknown class, and the energy of their known logits; the DML
+        # model: DMLNet's fused score, EDS alone and the metric-based MSP (msp on its logits)
+        "identifiers": {
+            "N+1": ("n_plus_one", "energy"),
+            "N+1-OE": ("n_plus_one", "energy"),
+            "N-DML": ("dml", "eds", "msp"),
+        },
+        # the DFC model has no BPD field: its own clusters instead of the Super-BPD ones
+        "clusterers": {"GST-DFC": ("dfc", "felzenszwalb", "connected_components", "none")},
         "calibration": "camvid_goss_val",
         # split key -> (registered dataset, its directory under the datasets root)
         "evaluation": {
@@ -236,7 +247,7 @@ def run_experiment(args):
         cmd = [py, "tools/calibrate_goss.py", "--config-file", cfg,
                "--dataset", bench["calibration"], "--output", calib_dir,
                "--identifiers", *bench.get("identifiers", {}).get(model, IDENTIFIERS),
-               "--clusterers", *CLUSTERERS,
+               "--clusterers", *bench.get("clusterers", {}).get(model, CLUSTERERS),
                "--evaluate", *splits.values(), "--no-progress",
                *schedule, "MODEL.WEIGHTS", weights[model]]  # fmt: skip
 

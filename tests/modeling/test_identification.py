@@ -76,6 +76,6 @@ def test_n_plus_one_needs_n_plus_one_logits():
 
 def test_unknown_method_and_bad_shape():
     with pytest.raises(ValueError, match="IDENTIFIER"):
-        identify_unknown(torch.zeros(2, 4, 4), 2, "dml")
+        identify_unknown(torch.zeros(2, 4, 4), 2, "odin")
     with pytest.raises(ValueError, match="logits must be"):
         identify_unknown(torch.zeros(4, 4), 2, "msp")
