@@ -5,8 +5,9 @@ N+1 model (class N from void only), the same with outlier exposure (N+1-OE), the
 DML identification (N-DML) and GST with the DFC clustering branch (GST-DFC) with the MobileNetV2
 backbone, calibrate each on the validation split, evaluate every identification
 {MSP, MaxLogit, energy; N+1: its unknown class, energy; N-DML: DML, EDS, metric MSP} x clustering
-{Super-BPD (GST-DFC: DFC), split components, Felzenszwalb, connected components, one segment} row (with the oracle rows of the diagnostic
-evaluation) on val and, when built, test, and write the results file.
+{Super-BPD (GST-DFC: DFC), split components, Felzenszwalb, connected components, one segment}
+row (with the oracle rows of the diagnostic evaluation) on val and, when built, test, and write
+the results file.
 
     python tools/run_experiment.py --camvid-root DIR --output output/camvid_experiment
     python tools/run_experiment.py --camvid-root DIR --output OUT --full    # on a GPU

@@ -188,3 +188,28 @@ def test_energy_grid_is_quantiles_of_the_cached_scores():
     assert all(low - 1e-3 <= v <= math.log(5) + 1e-3 for v in values)
     assert best["GQ"] == pytest.approx(100.0)  # a quantile above the unknown square's score
     assert low < best["settings"]["MODEL.GOSS.ENERGY_THRESHOLD"] <= math.log(5) + 1e-3
+
+
+def _images_cache(with_images=True):
+    """The synthetic cache with input images: the unknown square bright, the rest dark."""
+    cache = MapCache(1 << 30)
+    for logits, field, _, gt, record in _synthetic_cache():
+        image = torch.full((3,) + gt.shape, 30.0)
+        image[:, torch.from_numpy(gt == 3)] = 220.0
+        cache.add(logits, field, gt.shape, gt, record, image=image if with_images else None)
+    return cache
+
+
+def test_felzenszwalb_calibrates_on_the_cached_images():
+    best, sweep = calibrate(_cfg(), _images_cache(), "msp", "felzenszwalb", False)
+    assert any("MODEL.FELZENSZWALB.SCALE" in r["settings"] for r in sweep)
+    assert best["GQ"] == pytest.approx(100.0)  # the square is one colour segment
+    with pytest.raises(ValueError, match="reads the image"):
+        calibrate(_cfg(), _images_cache(False), "msp", "felzenszwalb", False)
+
+
+def test_pairs_the_model_cannot_feed_are_refused():
+    with pytest.raises(ValueError, match="MODEL.DML.ENABLED"):
+        calibrate(_cfg(), _synthetic_cache(), "dml", "none", False)
+    with pytest.raises(ValueError, match="CLUSTERING_BRANCH"):
+        calibrate(_cfg(), _synthetic_cache(), "msp", "dfc", False)
