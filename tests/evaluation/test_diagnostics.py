@@ -164,7 +164,6 @@ def test_gq_clu_of_the_clusterer_on_the_gt_field(column, expected):
     assert np.array_equal(got.numpy(), compute_bpd_targets(gt, ignore_label=0)[0])
 
 
-
 def test_no_gq_clu_on_the_gt_field_for_a_clusterer_that_reads_no_field():
     gt, segs, pred, pred_segs = _two_regions()
     clusterer = _SplitAtColumn(12)
@@ -175,6 +174,7 @@ def test_no_gq_clu_on_the_gt_field_for_a_clusterer_that_reads_no_field():
     summary = _summary(acc)
     assert "GQ_clu_gt_field" not in summary and clusterer.fields == []
     assert "field_angle_error" in summary  # the BPD field itself is still measured
+
 
 def test_diagnostics_add_up_over_accumulators():
     gt, segs, pred, pred_segs = _toy()
