@@ -94,9 +94,15 @@ CLUSTERER_GRIDS = {
         {"MODEL.FELZENSZWALB.MIN_SIZE": [20, 50, 200]},
     ],
 }
-# split_components: the Super-BPD stages, then its piece size
-CLUSTERER_GRIDS["split_components"] = CLUSTERER_GRIDS["super_bpd"] + [
-    {_G + "SPLIT_MIN_AREA": [64, 256, 1024, 4096]}
+# split_components: a coarser Super-BPD grid (up to thresholds that merge little), then the size
+# of the pieces it may cut
+CLUSTERER_GRIDS["split_components"] = [
+    {
+        _PP + "THETA_A": [45.0, 90.0, 120.0],
+        _PP + "THETA_L": [116.0, 160.0],
+        _PP + "THETA_S": [68.0, 160.0],
+    },
+    {_G + "SPLIT_MIN_AREA": [64, 256, 1024, 4096]},
 ]
 AREA_GRIDS = [
     {_G + "UNKNOWN_MIN_AREA": [0, 16, 64, 128, 256, 512]},
