@@ -84,16 +84,20 @@ BENCHMARKS = {
             "N+1-OE-test360": ["INPUT.MIN_SIZE_TEST", "360", "INPUT.MAX_SIZE_TEST", "480"]
         },
         "goals": True,  # the results file measures the real-image goals
-        # N+1 models: their own unknown class, and the energy of their known logits; the DML
-        # model: DMLNet's fused score, EDS alone and the metric-based MSP (msp on its logits)
+        # identifiers calibrated per model: N-models MaxLogit and energy (MSP, the configs' own,
+        # is the "as configured" row); N+1 models their own unknown class and the energy of their
+        # known logits; the DML model DMLNet's fused score and EDS alone
         "identifiers": {
+            "N-model": ("max_logit", "energy"),
+            "GST": ("max_logit", "energy"),
             "N+1": ("n_plus_one", "energy"),
             "N+1-OE": ("n_plus_one", "energy"),
             "N+1-OE-test360": ("n_plus_one", "energy"),
-            "N-DML": ("dml", "eds", "msp"),
+            "N-DML": ("dml", "eds"),
+            "GST-DFC": ("energy",),
         },
         # the DFC model has no BPD field: its own clusters instead of the Super-BPD ones
-        "clusterers": {"GST-DFC": ("dfc", "felzenszwalb", "connected_components", "none")},
+        "clusterers": {"GST-DFC": ("dfc", "felzenszwalb", "connected_components")},
         "calibration": "camvid_goss_val",
         # split key -> (registered dataset, its directory under the datasets root)
         "evaluation": {
