@@ -1,13 +1,11 @@
 #!/usr/bin/env python
 """
-The reproducible real-image experiment: build CamVid-GOSS, train the N-model, GST (N + CL), an
-N+1 model (class N from void only), the same with outlier exposure (N+1-OE), the N-model with
-DML identification (N-DML) and GST with the DFC clustering branch (GST-DFC) with the MobileNetV2
-backbone, calibrate each on the validation split, evaluate every identification
-{MSP, MaxLogit, energy; N+1: its unknown class, energy; N-DML: DML, EDS, metric MSP} x clustering
-{Super-BPD (GST-DFC: DFC), split components, Felzenszwalb, connected components, one segment}
-row (with the oracle rows of the diagnostic evaluation) on val and, when built, test, and write
-the results file.
+The reproducible real-image experiment: build CamVid-GOSS, train with the MobileNetV2 backbone
+the N-model, GST (N + CL), an N+1 model (class N from void only), the same with outlier exposure
+(N+1-OE), the N-model + DML and GST with the DFC clustering branch; calibrate each on the
+validation split (its identifiers x clusterers, see BENCHMARKS), evaluate every calibrated row
+(with the oracle rows of the diagnostic evaluation) on val and, when built, test, and write the
+results file with the real-image goals.
 
     python tools/run_experiment.py --camvid-root DIR --output output/camvid_experiment
     python tools/run_experiment.py --camvid-root DIR --output OUT --full    # on a GPU
