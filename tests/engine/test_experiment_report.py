@@ -51,6 +51,19 @@ def test_goals_take_the_best_row_and_say_how_far():
     assert known["value"] == pytest.approx(-1.0) and known["status"] == "short by 1.0"
 
 
+def test_oracle_goal_skips_rows_that_cluster_by_components():
+    cc = _row(
+        "N-model",
+        "msp/connected_components",
+        GQ=28.0,
+        GQ_kn=56.0,
+        GQ_uk_oracle_id_model_clusters=80.6,
+        GQ_uk_oracle_id_connected_components=80.6,
+    )
+    goals = {g["goal"].split(" ")[0]: g for g in goal_rows(ROWS + [cc])}
+    assert goals["oracle"]["row"] == "N+1-OE: n_plus_one/split_components"
+
+
 def test_missing_metrics_are_not_measured():
     goals = goal_rows([_row("N-model", "msp/none", GQ=28.0, GQ_kn=56.0)])
     by = {g["goal"].split(" ")[0]: g["status"] for g in goals}
