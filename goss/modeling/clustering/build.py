@@ -34,8 +34,8 @@ branch, passed as `field`) or "image" (the `[3, H, W]` input image at output res
 _SOURCE_BRANCH = {"bpd_field": "bpd", "dfc_response": "dfc", "image": None}
 
 
-class MaskClusterer:
-    """Base of the clusterers that read only the unknown mask (no settings, no BPD field)."""
+class NoSettings:
+    """Mixin of the clusterers without config keys: built from any config."""
 
     @configurable
     def __init__(self):
@@ -44,6 +44,10 @@ class MaskClusterer:
     @classmethod
     def from_config(cls, cfg):
         return {}
+
+
+class MaskClusterer(NoSettings):
+    """Base of the clusterers that read only the unknown mask (no settings, no BPD field)."""
 
     def __call__(self, unknown_mask, field=None):
         raise NotImplementedError

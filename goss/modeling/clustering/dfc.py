@@ -4,9 +4,7 @@ import numpy as np
 import torch
 from skimage.measure import label
 
-from detectron2.config import configurable
-
-from .build import PartitionClusterer, register_clusterer
+from .build import NoSettings, PartitionClusterer, register_clusterer
 
 __all__ = ["DFCClusterer", "label_regions"]
 
@@ -25,7 +23,7 @@ def label_regions(labels):
 
 
 @register_clusterer("dfc")
-class DFCClusterer(PartitionClusterer):
+class DFCClusterer(NoSettings, PartitionClusterer):
     """
     The whole-image partition of the DFC branch (``MODEL.GOSS.CLUSTERING_BRANCH "dfc"``): each
     pixel's cluster is the argmax of its q responses, split into 8-connected regions (as
@@ -34,14 +32,6 @@ class DFCClusterer(PartitionClusterer):
 
     name = "dfc"
     source = "dfc_response"
-
-    @configurable
-    def __init__(self):
-        pass
-
-    @classmethod
-    def from_config(cls, cfg):
-        return {}
 
     def partition(self, field):
         """
