@@ -107,10 +107,10 @@ def _model_clusters_on(mask, clusters, clusterer):
     clusters = np.asarray(clusters, dtype=np.int64)
     valid = mask & (clusters >= 0)
     # a partition's ids may start at 0: shifted so that every valid id is positive
-    partition = torch.from_numpy(clusters + 1)
+    partition = clusters + 1
     if clusterer is None:
-        return np.where(valid, clusters + 1, 0)
-    return clusterer(torch.from_numpy(valid), partition=partition).cpu().numpy()
+        return np.where(valid, partition, 0)
+    return clusterer(torch.from_numpy(valid), partition=torch.from_numpy(partition)).cpu().numpy()
 
 
 def _angle_error_sums(pred_field, gt_field, pixels):
