@@ -44,33 +44,49 @@ class PixelContrastiveLoss(nn.Module):
         self.ignore_label = ignore_label
 
     def _sample(self, emb, gt, pred):
-        """Return sampled embeddings ``[M, D]`` and their labels ``[M]`` (M may be 0)."""
-        per_image = []
-        for b in range(gt.shape[0]):
-            classes = [c for c in torch.unique(gt[b]).tolist() if c != self.ignore_label]
-            classes = [c for c in classes if int((gt[b] == c).sum()) > self.min_pixels]
-            per_image.append(classes)
-        total = sum(len(c) for c in per_image)
+        """
+        Sample anchors for the whole batch at once (no loop over images or classes).
+
+        Args:
+            emb (Tensor): ``[B, P, D]`` embeddings of the P pixels of each image.
+            gt, pred (Tensor): int64 ``[B, P]`` ground-truth and predicted train ids.
+        Returns:
+            tuple: sampled embeddings ``[M, D]`` and their labels ``[M]`` (M may be 0), grouped
+            by image and class, hard anchors before easy ones.
+        """
+        B, P = gt.shape
+        valid = gt != self.ignore_label
+        num_labels = int(gt[valid].max()) + 1 if valid.any() else 1
+        # one group per (image, class): its key; pixels of the groups that take part
+        pair = torch.arange(B, device=gt.device)[:, None] * num_labels + gt.clamp(
+            max=num_labels - 1
+        )
+        pair = pair.flatten()
+        valid = valid.flatten()
+        pixels = torch.bincount(pair[valid], minlength=B * num_labels)
+        taking_part = pixels > self.min_pixels
+        total = int(taking_part.sum())
         if total == 0:
-            return emb.new_zeros((0, emb.shape[1])), gt.new_zeros((0,))
+            return emb.new_zeros((0, emb.shape[-1])), gt.new_zeros((0,))
         n_view = max(1, min(self.max_samples // total, self.max_views))
-        feats, labels = [], []
-        for b, classes in enumerate(per_image):
-            for c in classes:
-                is_c = gt[b] == c
-                hard = torch.nonzero(is_c & (pred[b] != c)).squeeze(1)
-                easy = torch.nonzero(is_c & (pred[b] == c)).squeeze(1)
-                n_hard = min(len(hard), max(n_view // 2, n_view - len(easy)))
-                n_easy = min(len(easy), n_view - n_hard)
-                idx = torch.cat(
-                    [
-                        hard[torch.randperm(len(hard), device=hard.device)[:n_hard]],
-                        easy[torch.randperm(len(easy), device=easy.device)[:n_easy]],
-                    ]
-                )
-                feats.append(emb[b][idx])
-                labels.append(torch.full((len(idx),), c, dtype=torch.long, device=gt.device))
-        return torch.cat(feats), torch.cat(labels)
+        keep = valid & taking_part[pair]
+        idx = torch.nonzero(keep).squeeze(1)  # flat pixel indices of the candidates
+        pair, easy = pair[idx], (pred.flatten()[idx] == gt.flatten()[idx]).long()
+        # per group: available hard / easy anchors, and how many of each are taken
+        n_easy_avail = torch.bincount(pair, weights=easy.double(), minlength=B * num_labels).long()
+        n_hard_avail = pixels - n_easy_avail
+        n_hard = torch.minimum(n_hard_avail, (n_view - n_easy_avail).clamp(min=n_view // 2))
+        n_easy = torch.minimum(n_easy_avail, n_view - n_hard)
+        quota = torch.stack([n_hard, n_easy], dim=1).flatten()  # [group * 2 + easy]
+        # a random order within each (group, hard/easy) subset: sort by subset, then at random
+        subset = pair * 2 + easy
+        order = torch.argsort(subset.double() + torch.rand(len(subset), device=gt.device))
+        subset = subset[order]
+        counts = torch.bincount(subset, minlength=len(quota))
+        first = torch.cumsum(counts, 0) - counts
+        rank = torch.arange(len(subset), device=gt.device) - first[subset]
+        chosen = idx[order[rank < quota[subset]]]
+        return emb.reshape(B * P, -1)[chosen], gt.flatten()[chosen]
 
     def forward(self, embeddings, gt, pred):
         """

@@ -57,3 +57,51 @@ def test_hard_anchors_preferred():
     class0 = feats[labels == 0].flatten()
     hard_ids = {0.0, 1.0, 2.0, 3.0}
     assert sum(v.item() in hard_ids for v in class0) == 2
+
+
+def _loop_sample_counts(loss, gt, pred):
+    """The sampler's quotas written as the plain loop over images and classes (the reference)."""
+    classes = [
+        [
+            c
+            for c in torch.unique(g).tolist()
+            if c != loss.ignore_label and (g == c).sum() > loss.min_pixels
+        ]
+        for g in gt
+    ]
+    total = sum(len(c) for c in classes)
+    n_view = max(1, min(loss.max_samples // max(total, 1), loss.max_views))
+    counts = {}
+    for b, cs in enumerate(classes):
+        for c in cs:
+            n_hard_avail = int(((gt[b] == c) & (pred[b] != c)).sum())
+            n_easy_avail = int(((gt[b] == c) & (pred[b] == c)).sum())
+            n_hard = min(n_hard_avail, max(n_view // 2, n_view - n_easy_avail))
+            counts[(b, c, True)] = n_hard
+            counts[(b, c, False)] = min(n_easy_avail, n_view - n_hard)
+    return counts
+
+
+def test_batched_sampler_matches_the_per_image_per_class_quotas():
+    g = torch.Generator().manual_seed(0)
+    for max_samples, max_views in [(1024, 10), (16, 10), (8, 3)]:
+        loss = PixelContrastiveLoss(max_samples=max_samples, max_views=max_views, min_pixels=3)
+        gt = torch.randint(0, 5, (3, 60), generator=g)
+        gt[gt == 4] = 255
+        gt[2] = 255  # an image without labelled pixels
+        gt[1, :57] = 0  # classes 1..3 of image 1 have too few pixels
+        pred = torch.where(
+            torch.rand(3, 60, generator=g) < 0.6, gt, torch.randint(0, 4, (3, 60), generator=g)
+        )
+        emb = torch.arange(180.0).view(3, 60, 1)  # each feature is its flat pixel index
+        feats, labels = loss._sample(emb, gt, pred)
+        flat = feats.flatten().long()
+        assert len(set(flat.tolist())) == len(flat)  # no pixel twice
+        assert torch.equal(gt.flatten()[flat], labels)
+        got = {}
+        for i in flat.tolist():
+            b, p = divmod(i, 60)
+            key = (b, int(gt[b, p]), bool(pred[b, p] != gt[b, p]))
+            got[key] = got.get(key, 0) + 1
+        expected = {k: v for k, v in _loop_sample_counts(loss, gt, pred).items() if v}
+        assert got == expected
