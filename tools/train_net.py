@@ -17,8 +17,6 @@ heads random (no ``MODEL.WEIGHTS``, an ImageNet initialisation) unless ``--allow
 
 import os
 
-import torch
-
 import goss  # noqa: F401  (applies the Detectron2 shims, registers GOSS)
 from detectron2.checkpoint import DetectionCheckpointer
 from detectron2.data import (
@@ -29,15 +27,15 @@ from detectron2.data import (
 from detectron2.engine import DefaultTrainer, default_argument_parser, default_setup, launch
 from detectron2.evaluation import DatasetEvaluators, verify_results
 from detectron2.projects.deeplab import build_lr_scheduler
-from detectron2.solver import get_default_optimizer_params
-from detectron2.solver.build import maybe_add_gradient_clipping
 from detectron2.utils import comm
 from detectron2.utils.logger import setup_logger
 from goss.config import get_goss_cfg
 from goss.data import GOSSDatasetMapper
 from goss.engine.checks import check_dataset_metadata, load_trained_weights
 from goss.engine.errors import ToolError
+from goss.engine.optimizer import build_optimizer
 from goss.engine.resume import check_fresh_start, checkpoint_to_resume, continue_training
+from goss.engine.train_loop import cpu_amp_trainer, wants_cpu_amp
 from goss.evaluation import GQEvaluator
 from goss.modeling import build_unknown_clusterer
 
@@ -46,7 +44,18 @@ _DEFAULT_TRAINER_LOADS_INNER_STATE = "load_state_dict" in vars(DefaultTrainer)
 
 
 class Trainer(DefaultTrainer):
-    """DefaultTrainer with GOSS data, the GQ evaluator, Adam and the poly LR schedule."""
+    """
+    DefaultTrainer with GOSS data, the GQ evaluator, Adam and the poly LR schedule; with
+    ``SOLVER.AMP.ENABLED`` on the CPU it trains under bfloat16 autocast (``CPUAMPTrainer``).
+    """
+
+    def __init__(self, cfg):
+        cpu_amp = wants_cpu_amp(cfg)
+        # Detectron2's AMPTrainer is CUDA-only: build the float32 loop, then put ours in its place
+        super().__init__(_with_amp_off(cfg) if cpu_amp else cfg)
+        self.cfg = cfg
+        if cpu_amp:
+            self._trainer = cpu_amp_trainer(self._trainer)
 
     # Detectron2 v0.6's DefaultTrainer checkpoints only hooks and the iteration, so a resumed run
     # restarted Adam from scratch; Detectron2 main's DefaultTrainer saves and loads the inner
@@ -113,24 +122,15 @@ class Trainer(DefaultTrainer):
 
     @classmethod
     def build_optimizer(cls, cfg, model):
-        params = get_default_optimizer_params(
-            model,
-            weight_decay=cfg.SOLVER.WEIGHT_DECAY,
-            weight_decay_norm=cfg.SOLVER.WEIGHT_DECAY_NORM,
-        )
-        name = cfg.SOLVER.OPTIMIZER.upper()
-        if name == "ADAM":
-            optimizer = torch.optim.Adam(params, cfg.SOLVER.BASE_LR)
-        elif name == "SGD":
-            optimizer = torch.optim.SGD(
-                params,
-                cfg.SOLVER.BASE_LR,
-                momentum=cfg.SOLVER.MOMENTUM,
-                nesterov=cfg.SOLVER.NESTEROV,
-            )
-        else:
-            raise ValueError(f"SOLVER.OPTIMIZER must be ADAM or SGD, got {cfg.SOLVER.OPTIMIZER!r}")
-        return maybe_add_gradient_clipping(cfg, optimizer)
+        return build_optimizer(cfg, model)
+
+
+def _with_amp_off(cfg):
+    cfg = cfg.clone()
+    cfg.defrost()
+    cfg.SOLVER.AMP.ENABLED = False
+    cfg.freeze()
+    return cfg
 
 
 def setup(args):

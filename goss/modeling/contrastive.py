@@ -21,7 +21,9 @@ class ProjectionHead(nn.Module):
 
     def forward(self, x):
         """``[B, C, h, w]`` features -> ``[B, proj_dim, h, w]`` unit-norm embeddings."""
-        return F.normalize(self.net(x), p=2, dim=1)
+        y = self.net(x)
+        # F.normalize's norm over dim 1 is a slow strided reduction on the CPU: written out
+        return y / torch.sqrt((y * y).sum(1, keepdim=True)).clamp(min=1e-12)
 
 
 class PixelContrastiveLoss(nn.Module):

@@ -73,6 +73,7 @@ class GOSS(nn.Module):
         pixel_std,
         size_divisibility,
         ignore_label=255,
+        channels_last=False,
     ):
         """
         NOTE: this interface is experimental.
@@ -97,6 +98,8 @@ class GOSS(nn.Module):
             dml_variance_weight (float): DMLNet's lambda_VL.
             pixel_mean, pixel_std (list[float]): input normalisation.
             size_divisibility (int): inputs are padded to a multiple of this.
+            channels_last (bool): keep the weights and run the network in the channels-last
+                memory format (faster convolutions with oneDNN on the CPU; same results).
         """
         super().__init__()
         if (bpd_head is None) == (dfc_head is None):
@@ -129,6 +132,8 @@ class GOSS(nn.Module):
         self.ignore_label = ignore_label
         self.register_buffer("pixel_mean", torch.tensor(pixel_mean).view(-1, 1, 1), False)
         self.register_buffer("pixel_std", torch.tensor(pixel_std).view(-1, 1, 1), False)
+        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        self.to(memory_format=self.memory_format)
 
     @classmethod
     def from_config(cls, cfg):
@@ -185,6 +190,7 @@ class GOSS(nn.Module):
             "pixel_std": cfg.MODEL.PIXEL_STD,
             "size_divisibility": max(size_div, 1),
             "ignore_label": cfg.MODEL.SEM_SEG_HEAD.IGNORE_VALUE,
+            "channels_last": g.CHANNELS_LAST,
         }
 
     @property
@@ -225,13 +231,14 @@ class GOSS(nn.Module):
             (x["image"].to(self.device) - self.pixel_mean) / self.pixel_std for x in batched_inputs
         ]
         images = ImageList.from_tensors(images, self.size_divisibility)
-        features = self.backbone(images.tensor)
+        features = self.backbone(images.tensor.contiguous(memory_format=self.memory_format))
         size = images.tensor.shape[-2:]
         logits = F.interpolate(
             self.sem_seg_head(features), size=size, mode="bilinear", align_corners=False
         )
         if self.dml_head is not None:  # embeddings at full size, then their distance logits
-            logits = self.dml_head(logits)
+            with torch.autocast(self.device.type, enabled=False):  # float32 distances
+                logits = self.dml_head(logits.float())
         head = self.bpd_head if self.dfc_head is None else self.dfc_head
         raw_field = head(features)
         field = F.interpolate(raw_field, size=size, mode="bilinear", align_corners=False)
@@ -256,7 +263,19 @@ class GOSS(nn.Module):
         ]
 
     def losses(self, batched_inputs, features, logits, field, raw_field, image_sizes):
-        """Training losses; see :meth:`forward`."""
+        """
+        Training losses; see :meth:`forward`. Under autocast (``SOLVER.AMP.ENABLED``) the network
+        runs in lower precision, but the losses are computed in float32 from float32 copies of
+        its outputs.
+        """
+        emb = None
+        if self.contrastive_loss is not None:
+            emb = self.projection_head(features[self.contrastive_feature])
+        with torch.autocast(self.device.type, enabled=False):
+            logits, field, raw_field = logits.float(), field.float(), raw_field.float()
+            return self._losses_fp32(batched_inputs, logits, field, raw_field, emb, image_sizes)
+
+    def _losses_fp32(self, batched_inputs, logits, field, raw_field, emb, image_sizes):
         sem = self._stack(batched_inputs, "sem_seg", self.ignore_label).long()
         sem_w = self._stack(batched_inputs, "sem_seg_weights", 0.0)
         losses = {
@@ -279,11 +298,10 @@ class GOSS(nn.Module):
             losses["loss_dml_var"] = self.dml_variance_weight * dml_variance_loss(
                 logits, sem, self.dml_head.gamma, self.ignore_label
             )
-        if self.contrastive_loss is not None:
-            emb = self.projection_head(features[self.contrastive_feature])
+        if emb is not None:
             pred = logits.detach().argmax(dim=1)
             losses["loss_contrastive"] = self.contrastive_loss_weight * self.contrastive_loss(
-                emb, sem, pred
+                emb.float(), sem, pred
             )
         return losses
 

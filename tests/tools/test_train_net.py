@@ -5,6 +5,7 @@ import shutil
 import pytest
 import torch
 
+from detectron2.engine import SimpleTrainer
 from goss.engine.errors import ToolError
 from tests.common import load_tool, small_goss_cfg, write_tiny_goss_dataset
 
@@ -149,3 +150,19 @@ def test_training_checks_num_known_classes(tmp_path):
     with pytest.raises(ToolError, match=match):
         train_net.main(train_net.get_parser().parse_args(args))
     assert not list((tmp_path / "out").glob("*.pth"))
+
+
+def test_amp_on_the_cpu_trains_with_cpu_autocast(tmp_path):
+    from goss.engine.train_loop import CPUAMPTrainer, cpu_supports_bf16
+
+    train_net = load_tool("train_net")
+    cfg = _cfg(tmp_path, "amp")
+    cfg.SOLVER.AMP.ENABLED = True
+    cfg.SOLVER.MAX_ITER = 2
+    trainer = train_net.Trainer(cfg)
+    assert trainer.cfg.SOLVER.AMP.ENABLED
+    expected = CPUAMPTrainer if cpu_supports_bf16() else SimpleTrainer
+    assert type(trainer._trainer) is expected
+    trainer.resume_or_load(resume=False)
+    trainer.train()
+    assert (tmp_path / "amp" / "model_final.pth").is_file()
