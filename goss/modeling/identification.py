@@ -4,7 +4,9 @@ the energy score (Liu et al., NeurIPS 2020), and DMLNet's distance scores (Cen e
 for a DML model, whose logits are ``-gamma * ||e - p_c||^2`` (:mod:`goss.modeling.dml`).
 
 Each identifier maps the logits of one image to train-id labels (known ``0..N-1``, unknown ``N``)
-and an unknown score (higher = more unknown) for the OSS metrics.
+and an unknown score (higher = more unknown) for the OSS metrics. :class:`UnknownIdentifier` is
+one configured identifier (method, N, threshold, beta), built once from the config for the model
+and the calibration tool alike.
 """
 
 import torch
@@ -12,6 +14,7 @@ import torch
 __all__ = [
     "DML_IDENTIFIERS",
     "IDENTIFIERS",
+    "UnknownIdentifier",
     "apply_threshold",
     "check_identifier",
     "identification_scores",
@@ -27,24 +30,26 @@ _DML_FUSION_SHARPNESS = 20.0
 _DML_FUSION_CENTER = 0.8
 
 
-def _msp(logits, num_known, beta):
-    prob = logits[:num_known].softmax(dim=0)
+# The scores of the thresholded identifiers read the known-class logits ``[N, H, W]`` only.
+
+
+def _msp(known):
+    prob = known.softmax(dim=0)
     conf, labels = prob.max(dim=0)
     return labels, conf, 1.0 - conf
 
 
-def _max_logit(logits, num_known, beta):
+def _max_logit(known):
     # Min-max normalised over the whole image (the reference normalised per column: a bug).
-    top, labels = logits[:num_known].max(dim=0)
+    top, labels = known.max(dim=0)
     lo, hi = top.min(), top.max()
     norm = (top - lo) / (hi - lo) if hi > lo else torch.ones_like(top)
     return labels, norm, 1.0 - norm
 
 
-def _energy(logits, num_known, beta):
+def _energy(known):
     # Negative free energy logsumexp(known logits): absolute, so one threshold holds for every
     # image (unlike the per-image normalised MaxLogit).
-    known = logits[:num_known]
     lse = torch.logsumexp(known, dim=0)
     return known.argmax(dim=0), lse, -lse
 
@@ -61,16 +66,14 @@ def _eds_unknown(known):
     return 1.0 - dist_sum / top if top > 0 else torch.zeros_like(dist_sum)
 
 
-def _eds(logits, num_known, beta):
-    known = logits[:num_known]
+def _eds(known):
     unknown = _eds_unknown(known)
     return known.argmax(dim=0), 1.0 - unknown, unknown
 
 
-def _dml(logits, num_known, beta):
+def _dml(known):
     # DMLNet's fused score: EDS where it is confident (p_eds well above CENTER), the metric-based
     # MSP (the softmax of the distance logits) elsewhere, mixed by a sigmoid weight.
-    known = logits[:num_known]
     p_eds = _eds_unknown(known)
     conf, labels = known.softmax(dim=0).max(dim=0)
     alpha = torch.sigmoid(_DML_FUSION_SHARPNESS * (p_eds - _DML_FUSION_CENTER))
@@ -79,6 +82,7 @@ def _dml(logits, num_known, beta):
 
 
 def _n_plus_one(logits, num_known, beta):
+    # the one identifier that reads the unknown logit, and the only one with a beta
     if logits.shape[0] != num_known + 1:
         raise ValueError(
             f"the n_plus_one identifier needs N+1={num_known + 1} logits, got {logits.shape[0]} "
@@ -89,11 +93,12 @@ def _n_plus_one(logits, num_known, beta):
     return prob.argmax(dim=0), None, prob[num_known]
 
 
-_FUNCS = {
+# the thresholded identifiers -> their score function of the known logits (n_plus_one, which
+# reads every logit and beta, is called apart: see identification_scores)
+_KNOWN_SCORES = {
     "msp": _msp,
     "max_logit": _max_logit,
     "energy": _energy,
-    "n_plus_one": _n_plus_one,
     "dml": _dml,
     "eds": _eds,
 }
@@ -110,11 +115,18 @@ def identification_scores(logits, num_known, method, beta=1.0):
             ``n_plus_one``, which has none.
         unknown_score (Tensor): float ``[H, W]``, higher = more unknown.
     """
-    if method not in _FUNCS:
-        raise ValueError(f"MODEL.GOSS.IDENTIFIER must be one of {IDENTIFIERS}, got {method!r}")
+    _check_method(method)
     if logits.dim() != 3 or logits.shape[0] < num_known:
         raise ValueError(f"logits must be [>= {num_known}, H, W], got {tuple(logits.shape)}")
-    return _FUNCS[method](logits.float(), num_known, beta)
+    logits = logits.float()
+    if method == "n_plus_one":
+        return _n_plus_one(logits, num_known, beta)
+    return _KNOWN_SCORES[method](logits[:num_known])
+
+
+def _check_method(method):
+    if method not in IDENTIFIERS:
+        raise ValueError(f"MODEL.GOSS.IDENTIFIER must be one of {IDENTIFIERS}, got {method!r}")
 
 
 _THRESHOLD_KEYS = {
@@ -141,8 +153,7 @@ def check_identifier(cfg):
     (the DML identifiers need distance logits).
     """
     ident = cfg.MODEL.GOSS.IDENTIFIER
-    if ident not in _FUNCS:
-        raise ValueError(f"MODEL.GOSS.IDENTIFIER must be one of {IDENTIFIERS}, got {ident!r}")
+    _check_method(ident)
     if ident in DML_IDENTIFIERS and not cfg.MODEL.DML.ENABLED:
         raise ValueError(
             f"MODEL.GOSS.IDENTIFIER {ident!r} reads distance logits: it needs a DML model "
@@ -172,3 +183,60 @@ def identify_unknown(logits, num_known, method, threshold=0.5, beta=1.0):
     """
     labels, confidence, unknown_score = identification_scores(logits, num_known, method, beta)
     return apply_threshold(labels, confidence, threshold, num_known), unknown_score
+
+
+class UnknownIdentifier:
+    """
+    One configured identifier: ``logits [N(+1), H, W] -> (labels [H, W], unknown_score [H, W])``
+    (see :func:`identify_unknown`), holding its method, N, threshold and beta.
+    """
+
+    def __init__(self, method, num_known, threshold=None, beta=1.0):
+        """
+        Args:
+            method (str): one of :data:`IDENTIFIERS`.
+            num_known (int): N.
+            threshold (float or None): the threshold on the confidence below which a pixel is
+                unknown (None for ``n_plus_one``, which has no confidence).
+            beta (float): the N+1 confidence adjustment (read by ``n_plus_one`` only).
+        """
+        _check_method(method)
+        if threshold is None and method != "n_plus_one":
+            raise ValueError(f"the {method!r} identifier needs a threshold")
+        self.method = method
+        self.num_known = num_known
+        self.threshold = threshold
+        self.beta = beta
+
+    @classmethod
+    def from_config(cls, cfg):
+        """The identifier ``cfg.MODEL.GOSS`` configures, checked against the model of ``cfg``."""
+        check_identifier(cfg)
+        g = cfg.MODEL.GOSS
+        return cls(
+            g.IDENTIFIER, g.NUM_KNOWN_CLASSES, identification_threshold(g), g.CONFIDENCE_ADJUSTMENT
+        )
+
+    def scores(self, logits):
+        """
+        The threshold-free part (:func:`identification_scores`): ``(labels [H, W], confidence
+        [H, W] or None, unknown_score [H, W])``.
+        """
+        return identification_scores(logits, self.num_known, self.method, self.beta)
+
+    def __call__(self, logits):
+        """
+        Args:
+            logits (Tensor): ``[N or N+1, H, W]`` semantic logits of one image.
+        Returns:
+            labels (Tensor): int64 ``[H, W]``, known ``0..N-1``, unknown ``N``.
+            unknown_score (Tensor): float ``[H, W]``, higher = more unknown.
+        """
+        labels, confidence, unknown_score = self.scores(logits)
+        return apply_threshold(labels, confidence, self.threshold, self.num_known), unknown_score
+
+    def __repr__(self):
+        return (
+            f"UnknownIdentifier(method={self.method!r}, num_known={self.num_known}, "
+            f"threshold={self.threshold}, beta={self.beta})"
+        )
