@@ -6,9 +6,10 @@ The search is coordinate ascent over named config keys (:data:`IDENTIFICATION_GR
 :data:`CLUSTERER_GRIDS`, :data:`AREA_GRIDS`): each stage tries its grid with the best settings
 found so far and keeps the best by GQ; on a tie the current value stays if the grid holds it,
 else the first in grid order wins. Every setting is
-scored by :func:`goss.modeling.postprocessing.goss_image_outputs` and the GQ accumulator, the
-code ``--eval-only`` runs, so a calibrated config scores on the same split exactly as the sweep
-said.
+scored by the identifier and fusion the model builds from it
+(:class:`goss.modeling.identification.UnknownIdentifier`,
+:class:`goss.modeling.postprocessing.GOSSFusion`) and the GQ accumulator, the code ``--eval-only``
+runs, so a calibrated config scores on the same split exactly as the sweep said.
 """
 
 import itertools
@@ -24,14 +25,14 @@ from tqdm import tqdm
 
 from ..data.goss_format import atomic_write_bytes
 from ..evaluation.accumulator import GQAccumulator
-from ..modeling.clustering import UNKNOWN_CLUSTERER_REGISTRY, build_unknown_clusterer
+from ..modeling.clustering import UNKNOWN_CLUSTERER_REGISTRY
 from ..modeling.identification import (
     DML_IDENTIFIERS,
+    UnknownIdentifier,
     apply_threshold,
     identification_scores,
-    identification_threshold,
 )
-from ..modeling.postprocessing import goss_image_outputs, upsample_image, upsample_maps
+from ..modeling.postprocessing import GOSSFusion, upsample_image, upsample_maps
 
 __all__ = [
     "AREA_GRIDS",
@@ -187,20 +188,9 @@ def _setting_cfg(base_cfg, settings):
     return cfg
 
 
-def _postprocess_kwargs(cfg):
-    """Keyword arguments of ``goss_image_outputs`` for a config (as the model's from_config)."""
-    g = cfg.MODEL.GOSS
-    return {
-        "num_known": g.NUM_KNOWN_CLASSES,
-        "identifier": g.IDENTIFIER,
-        "threshold": identification_threshold(g),
-        "beta": g.CONFIDENCE_ADJUSTMENT,
-        "clusterer": build_unknown_clusterer(cfg),
-        "label_divisor": g.LABEL_DIVISOR,
-        "known_min_area": g.KNOWN_MIN_AREA,
-        "unknown_min_area": g.UNKNOWN_MIN_AREA,
-        "branch": g.CLUSTERING_BRANCH,
-    }
+def _postprocessing(cfg):
+    """``(identifier, fusion)`` of a config, built as the model's from_config builds them."""
+    return UnknownIdentifier.from_config(cfg), GOSSFusion.from_config(cfg)
 
 
 def evaluate_settings(base_cfg, cache, settings, dataset_name, output_dir=None, progress=True):
@@ -216,15 +206,15 @@ def evaluate_settings(base_cfg, cache, settings, dataset_name, output_dir=None, 
     """
     from ..evaluation import GQEvaluator
 
-    kwargs = _postprocess_kwargs(_setting_cfg(base_cfg, settings))
+    identifier, fusion = _postprocessing(_setting_cfg(base_cfg, settings))
     evaluator = GQEvaluator(
-        dataset_name, output_dir=output_dir, distributed=False, clusterer=kwargs["clusterer"]
+        dataset_name, output_dir=output_dir, distributed=False, clusterer=fusion.clusterer
     )
     evaluator.reset()
     for logits, field, image, _, record in tqdm(
         cache, total=len(cache), desc=f"evaluate on {dataset_name}", disable=not progress
     ):
-        out = goss_image_outputs(logits, field, probabilities=False, image=image, **kwargs)
+        out = fusion(logits, field, identifier(logits), probabilities=False, image=image)
         evaluator.process([record], [out])
     return evaluator.evaluate()["goss"]
 
@@ -242,7 +232,7 @@ class _Scorer:
 
     def score(self, settings_list, desc="sweep"):
         """Returns one GQ summary dict (percent) per settings dict of ``settings_list``."""
-        kwargs = [_postprocess_kwargs(_setting_cfg(self.base_cfg, s)) for s in settings_list]
+        posts = [_postprocessing(_setting_cfg(self.base_cfg, s)) for s in settings_list]
         accs = [GQAccumulator(self.num_known, diagnostics=False) for _ in settings_list]
         bar = tqdm(
             total=len(settings_list) * len(self.cache),
@@ -252,16 +242,16 @@ class _Scorer:
         )
         for logits, field, image, gt_ids, record in self.cache:
             scores, identified, partitions = {}, {}, {}
-            for kw, acc in zip(kwargs, accs):
-                method, beta, clusterer = kw["identifier"], kw["beta"], kw["clusterer"]
-                ident = (method, kw["threshold"], beta)
+            for (identifier, fusion), acc in zip(posts, accs):
+                method, beta, clusterer = identifier.method, identifier.beta, fusion.clusterer
+                ident = (method, identifier.threshold, beta)
                 if ident not in identified:
                     if (method, beta) not in scores:
-                        scores[method, beta] = identification_scores(
-                            logits, self.num_known, method, beta
-                        )
+                        scores[method, beta] = identifier.scores(logits)
                     labels, confidence, unknown_score = scores[method, beta]
-                    labels = apply_threshold(labels, confidence, kw["threshold"], self.num_known)
+                    labels = apply_threshold(
+                        labels, confidence, identifier.threshold, self.num_known
+                    )
                     identified[ident] = (labels, unknown_score)
                 partition = None
                 if hasattr(clusterer, "partition"):
@@ -276,13 +266,8 @@ class _Scorer:
                             )
                         partitions[key] = clusterer.partition(source)
                     partition = partitions[key]
-                out = goss_image_outputs(
-                    logits,
-                    field,
-                    partition=partition,
-                    identified=identified[ident],
-                    probabilities=False,
-                    **kw,
+                out = fusion(
+                    logits, field, identified[ident], partition=partition, probabilities=False
                 )
                 pan = out["panoptic_seg"][0]
                 segs = _goss_segments(pan, self.num_known, self.label_divisor)

@@ -12,16 +12,25 @@ from detectron2.structures import ImageList
 
 from .bpd_head import build_bpd_head
 from .bpd_loss import bpd_loss
-from .clustering import build_unknown_clusterer
 from .contrastive import PixelContrastiveLoss, ProjectionHead
 from .dfc_head import build_dfc_head
 from .dfc_loss import dfc_losses
 from .dml import PrototypeClassifier, dml_variance_loss
-from .identification import check_identifier, identification_threshold
+from .identification import UnknownIdentifier
 from .losses import weighted_cross_entropy
-from .postprocessing import goss_image_outputs, upsample_image, upsample_maps
+from .postprocessing import GOSSFusion, upsample_image, upsample_maps
 
 __all__ = ["GOSS"]
+
+# loss -> its weight when ``loss_weights`` does not give one (None: it must give one)
+_LOSS_WEIGHTS = {
+    "sem_seg": None,
+    "bpd": None,
+    "contrastive": None,
+    "dfc": 1.0,
+    "dfc_continuity": 5.0,  # DFC's mu, on top of the "dfc" weight
+    "dml_variance": 0.01,  # DMLNet's lambda_VL
+}
 
 
 @META_ARCH_REGISTRY.register()
@@ -53,22 +62,11 @@ class GOSS(nn.Module):
         dfc_head=None,
         dml_head=None,
         contrastive_loss,
-        num_known,
-        identifier,
-        threshold,
-        beta,
-        label_divisor,
-        known_min_area,
-        unknown_min_area,
-        clusterer,
-        sem_seg_loss_weight,
-        bpd_loss_weight,
-        bpd_loss_reduction,
-        contrastive_loss_weight,
         contrastive_feature,
-        dfc_loss_weight=1.0,
-        dfc_continuity_weight=5.0,
-        dml_variance_weight=0.01,
+        identifier,
+        fusion,
+        loss_weights,
+        bpd_loss_reduction,
         pixel_mean,
         pixel_std,
         size_divisibility,
@@ -86,16 +84,15 @@ class GOSS(nn.Module):
             dml_head (PrototypeClassifier or None): distance logits from the semantic head's
                 embeddings (a DML model).
             contrastive_loss (nn.Module or None): :class:`PixelContrastiveLoss`.
-            num_known (int): N.
-            identifier (str): one of :data:`goss.modeling.identification.IDENTIFIERS`.
-            threshold (float or None): the identifier's threshold (None for ``n_plus_one``).
-            beta (float): the N+1 confidence adjustment.
-            label_divisor, known_min_area, unknown_min_area: fusion parameters.
-            clusterer: groups the identified unknown pixels (``UNKNOWN_CLUSTERER_REGISTRY``).
-            *_loss_weight, bpd_loss_reduction: loss weights and the BPD loss reduction.
             contrastive_feature (str): backbone feature the projection head reads.
-            dfc_loss_weight, dfc_continuity_weight: the DFC loss weight and DFC's mu.
-            dml_variance_weight (float): DMLNet's lambda_VL.
+            identifier (UnknownIdentifier): logits ``[N(+1), H, W]`` -> ``(labels [H, W],
+                unknown_score [H, W])``, with its threshold and beta.
+            fusion (GOSSFusion): clustering of the unknown pixels and fusion into the outputs
+                (clusterer, label divisor, min areas); its ``branch`` must be this model's.
+            loss_weights (dict[str, float]): ``sem_seg``, ``bpd``, ``contrastive`` and optionally
+                ``dfc`` (1), ``dfc_continuity`` (DFC's mu, 5, on top of ``dfc``) and
+                ``dml_variance`` (DMLNet's lambda_VL, 0.01).
+            bpd_loss_reduction (str): the BPD loss reduction.
             pixel_mean, pixel_std (list[float]): input normalisation.
             size_divisibility (int): inputs are padded to a multiple of this.
             channels_last (bool): keep the weights and run the network in the channels-last
@@ -112,21 +109,15 @@ class GOSS(nn.Module):
         self.dfc_head = dfc_head
         self.dml_head = dml_head
         self.clustering_branch = "bpd" if dfc_head is None else "dfc"
-        self.dfc_loss_weight = dfc_loss_weight
-        self.dfc_continuity_weight = dfc_continuity_weight
-        self.dml_variance_weight = dml_variance_weight
-        self.num_known = num_known
+        if fusion.branch != self.clustering_branch:
+            raise ValueError(
+                f"the fusion is for the {fusion.branch!r} clustering branch, the model has "
+                f"{self.clustering_branch!r}"
+            )
         self.identifier = identifier
-        self.threshold = threshold
-        self.beta = beta
-        self.label_divisor = label_divisor
-        self.known_min_area = known_min_area
-        self.unknown_min_area = unknown_min_area
-        self.clusterer = clusterer
-        self.sem_seg_loss_weight = sem_seg_loss_weight
-        self.bpd_loss_weight = bpd_loss_weight
+        self.fusion = fusion
+        self.loss_weights = _loss_weights(loss_weights)
         self.bpd_loss_reduction = bpd_loss_reduction
-        self.contrastive_loss_weight = contrastive_loss_weight
         self.contrastive_feature = contrastive_feature
         self.size_divisibility = size_divisibility
         self.ignore_label = ignore_label
@@ -151,7 +142,7 @@ class GOSS(nn.Module):
                 cfg.MODEL.SEM_SEG_HEAD.IGNORE_VALUE,
             )
         size_div = g.SIZE_DIVISIBILITY if g.SIZE_DIVISIBILITY > 0 else backbone.size_divisibility
-        check_identifier(cfg)
+        identifier = UnknownIdentifier.from_config(cfg)
         if g.CLUSTERING_BRANCH not in ("bpd", "dfc"):
             raise ValueError(
                 f"MODEL.GOSS.CLUSTERING_BRANCH must be 'bpd' or 'dfc', got {g.CLUSTERING_BRANCH!r}"
@@ -170,22 +161,18 @@ class GOSS(nn.Module):
             ),
             "projection_head": projection_head,
             "contrastive_loss": contrastive_loss,
-            "num_known": g.NUM_KNOWN_CLASSES,
-            "identifier": g.IDENTIFIER,
-            "threshold": identification_threshold(g),
-            "beta": g.CONFIDENCE_ADJUSTMENT,
-            "label_divisor": g.LABEL_DIVISOR,
-            "known_min_area": g.KNOWN_MIN_AREA,
-            "unknown_min_area": g.UNKNOWN_MIN_AREA,
-            "clusterer": build_unknown_clusterer(cfg),
-            "sem_seg_loss_weight": g.SEM_SEG_LOSS_WEIGHT,
-            "bpd_loss_weight": cfg.MODEL.BPD_HEAD.LOSS_WEIGHT,
-            "bpd_loss_reduction": cfg.MODEL.BPD_HEAD.LOSS_REDUCTION,
-            "contrastive_loss_weight": c.LOSS_WEIGHT,
             "contrastive_feature": c.IN_FEATURE,
-            "dfc_loss_weight": cfg.MODEL.DFC_HEAD.LOSS_WEIGHT,
-            "dfc_continuity_weight": cfg.MODEL.DFC_HEAD.CONTINUITY_WEIGHT,
-            "dml_variance_weight": dml.VARIANCE_LOSS_WEIGHT,
+            "identifier": identifier,
+            "fusion": GOSSFusion.from_config(cfg),
+            "loss_weights": {
+                "sem_seg": g.SEM_SEG_LOSS_WEIGHT,
+                "bpd": cfg.MODEL.BPD_HEAD.LOSS_WEIGHT,
+                "contrastive": c.LOSS_WEIGHT,
+                "dfc": cfg.MODEL.DFC_HEAD.LOSS_WEIGHT,
+                "dfc_continuity": cfg.MODEL.DFC_HEAD.CONTINUITY_WEIGHT,
+                "dml_variance": dml.VARIANCE_LOSS_WEIGHT,
+            },
+            "bpd_loss_reduction": cfg.MODEL.BPD_HEAD.LOSS_REDUCTION,
             "pixel_mean": cfg.MODEL.PIXEL_MEAN,
             "pixel_std": cfg.MODEL.PIXEL_STD,
             "size_divisibility": max(size_div, 1),
@@ -196,6 +183,15 @@ class GOSS(nn.Module):
     @property
     def device(self):
         return self.pixel_mean.device
+
+    @property
+    def clusterer(self):
+        """The fusion's clusterer of the identified unknown pixels (may be replaced)."""
+        return self.fusion.clusterer
+
+    @clusterer.setter
+    def clusterer(self, clusterer):
+        self.fusion.clusterer = clusterer
 
     def _stack(self, batched_inputs, key, pad_value):
         return ImageList.from_tensors(
@@ -276,31 +272,32 @@ class GOSS(nn.Module):
             return self._losses_fp32(batched_inputs, logits, field, raw_field, emb, image_sizes)
 
     def _losses_fp32(self, batched_inputs, logits, field, raw_field, emb, image_sizes):
+        lw = self.loss_weights
         sem = self._stack(batched_inputs, "sem_seg", self.ignore_label).long()
         sem_w = self._stack(batched_inputs, "sem_seg_weights", 0.0)
         losses = {
-            "loss_sem_seg": self.sem_seg_loss_weight
+            "loss_sem_seg": lw["sem_seg"]
             * weighted_cross_entropy(logits, sem, sem_w, self.ignore_label),
         }
         if self.dfc_head is None:
             bpd_t = self._stack(batched_inputs, "bpd_field", 0.0)
             bpd_w = self._stack(batched_inputs, "bpd_weights", 0.0)
-            losses["loss_bpd"] = self.bpd_loss_weight * bpd_loss(
+            losses["loss_bpd"] = lw["bpd"] * bpd_loss(
                 field, bpd_t, bpd_w, reduction=self.bpd_loss_reduction
             )
         else:
             sim, con = dfc_losses(
                 raw_field, self._valid_at(raw_field, image_sizes, field.shape[-2:])
             )
-            losses["loss_dfc_sim"] = self.dfc_loss_weight * sim
-            losses["loss_dfc_con"] = self.dfc_loss_weight * self.dfc_continuity_weight * con
+            losses["loss_dfc_sim"] = lw["dfc"] * sim
+            losses["loss_dfc_con"] = lw["dfc"] * lw["dfc_continuity"] * con
         if self.dml_head is not None:
-            losses["loss_dml_var"] = self.dml_variance_weight * dml_variance_loss(
+            losses["loss_dml_var"] = lw["dml_variance"] * dml_variance_loss(
                 logits, sem, self.dml_head.gamma, self.ignore_label
             )
         if emb is not None:
             pred = logits.detach().argmax(dim=1)
-            losses["loss_contrastive"] = self.contrastive_loss_weight * self.contrastive_loss(
+            losses["loss_contrastive"] = lw["contrastive"] * self.contrastive_loss(
                 emb.float(), sem, pred
             )
         return losses
@@ -321,7 +318,7 @@ class GOSS(nn.Module):
     def inference(self, batched_inputs, image_sizes, logits, field):
         """Per-image GOSS outputs; see :meth:`forward`."""
         results = []
-        needs_image = getattr(self.clusterer, "source", None) == "image"
+        needs_image = self.fusion.needs_image
         for x, (h, w), lg, fd in zip(batched_inputs, image_sizes, logits, field):
             size = (x.get("height", h), x.get("width", w))
             image = upsample_image(x["image"].to(self.device), size) if needs_image else None
@@ -331,8 +328,8 @@ class GOSS(nn.Module):
 
     def postprocess(self, logits, field, image=None):
         """
-        Identification, clustering and fusion of one image (:func:`goss_image_outputs` with this
-        model's settings).
+        Identification (:attr:`identifier`), clustering and fusion (:attr:`fusion`) of one image,
+        as :func:`goss.modeling.postprocessing.goss_image_outputs` with this model's settings.
 
         Args:
             logits (Tensor): ``[N(+1), H, W]`` at output resolution.
@@ -341,17 +338,16 @@ class GOSS(nn.Module):
             image (Tensor or None): ``[3, H, W]`` input image at output resolution (read by a
                 clusterer whose ``source`` is "image").
         """
-        return goss_image_outputs(
-            logits,
-            field,
-            num_known=self.num_known,
-            identifier=self.identifier,
-            threshold=self.threshold,
-            beta=self.beta,
-            clusterer=self.clusterer,
-            label_divisor=self.label_divisor,
-            known_min_area=self.known_min_area,
-            unknown_min_area=self.unknown_min_area,
-            image=image,
-            branch=self.clustering_branch,
-        )
+        return self.fusion(logits, field, self.identifier(logits), image=image)
+
+
+def _loss_weights(loss_weights):
+    """``loss_weights`` completed with the defaults of :data:`_LOSS_WEIGHTS` (checked)."""
+    unknown = set(loss_weights) - set(_LOSS_WEIGHTS)
+    if unknown:
+        raise ValueError(f"unknown loss weights {sorted(unknown)}; known: {sorted(_LOSS_WEIGHTS)}")
+    weights = {k: loss_weights.get(k, v) for k, v in _LOSS_WEIGHTS.items()}
+    missing = [k for k, v in weights.items() if v is None]
+    if missing:
+        raise ValueError(f"loss_weights needs {missing}")
+    return weights

@@ -1,6 +1,8 @@
 """Fusion of identified semantics and unknown clusters into the GOSS output.
 
-The output ids are described in ``docs/formats.md``.
+:class:`GOSSFusion` is the configured post-processing of the model and the calibration tool (the
+identification itself is a :class:`goss.modeling.identification.UnknownIdentifier`). The output
+ids are described in ``docs/formats.md``.
 """
 
 import logging
@@ -8,9 +10,17 @@ import logging
 import torch
 import torch.nn.functional as F
 
-from .identification import identify_unknown
+from .clustering import build_unknown_clusterer
+from .identification import UnknownIdentifier
 
-__all__ = ["get_goss_segmentation", "goss_image_outputs", "upsample_image", "upsample_maps", "VOID"]
+__all__ = [
+    "GOSSFusion",
+    "get_goss_segmentation",
+    "goss_image_outputs",
+    "upsample_image",
+    "upsample_maps",
+    "VOID",
+]
 
 VOID = -1
 
@@ -101,6 +111,99 @@ def upsample_image(image, size):
     return F.interpolate(image[None].float(), size=size, mode="bilinear", align_corners=False)[0]
 
 
+class GOSSFusion:
+    """
+    Clustering of the identified unknown pixels and fusion of one image:
+    ``(logits, field, (labels, unknown_score)) -> GOSS outputs``, holding N, the clusterer, the
+    panoptic label divisor, the min areas and the clustering branch.
+    """
+
+    def __init__(
+        self,
+        num_known,
+        clusterer,
+        label_divisor=1000,
+        known_min_area=0,
+        unknown_min_area=0,
+        branch="bpd",
+    ):
+        """
+        Args:
+            num_known (int): N (label ``N`` of the identification is unknown).
+            clusterer: a clusterer of ``UNKNOWN_CLUSTERER_REGISTRY``.
+            label_divisor, known_min_area, unknown_min_area: see :func:`get_goss_segmentation`.
+            branch (str): ``MODEL.GOSS.CLUSTERING_BRANCH``; ``bpd_field`` is returned for "bpd"
+                only.
+        """
+        self.num_known = num_known
+        self.clusterer = clusterer
+        self.label_divisor = label_divisor
+        self.known_min_area = known_min_area
+        self.unknown_min_area = unknown_min_area
+        self.branch = branch
+
+    @classmethod
+    def from_config(cls, cfg):
+        """The post-processing ``cfg.MODEL.GOSS`` configures (its clusterer built anew)."""
+        g = cfg.MODEL.GOSS
+        return cls(
+            g.NUM_KNOWN_CLASSES,
+            build_unknown_clusterer(cfg),
+            g.LABEL_DIVISOR,
+            g.KNOWN_MIN_AREA,
+            g.UNKNOWN_MIN_AREA,
+            g.CLUSTERING_BRANCH,
+        )
+
+    @property
+    def needs_image(self):
+        """Whether the clusterer reads the input image (pass ``image=`` then)."""
+        return getattr(self.clusterer, "source", None) == "image"
+
+    def __call__(
+        self, logits, field, identified, *, partition=None, probabilities=True, image=None
+    ):
+        """
+        Args:
+            logits (Tensor): ``[N or N+1, H, W]`` at output resolution.
+            field (Tensor or None): the clustering branch's map at output resolution: the BPD
+                field ``[2, H, W]`` (``branch`` "bpd") or the DFC response ``[q, H, W]``
+                (``branch`` "dfc").
+            identified (tuple): ``(labels [H, W], unknown_score [H, W])`` of an identifier.
+            partition (Tensor or None): ``clusterer.partition(...)`` when already computed.
+            probabilities (bool): whether to return ``sem_seg`` (a softmax over the logits).
+            image (Tensor or None): ``[3, H, W]`` input image at output resolution, for a
+                clusterer whose ``source`` is "image" (``felzenszwalb``).
+        Returns:
+            dict: see :func:`goss_image_outputs`.
+        """
+        labels, unknown_score = identified
+        unknown = labels == self.num_known
+        clusterer = self.clusterer
+        out = {"unknown_score": unknown_score}
+        if probabilities:
+            out["sem_seg"] = logits.softmax(dim=0)
+        if hasattr(clusterer, "partition"):
+            if partition is None:
+                partition = clusterer.partition(_partition_source(clusterer, field, image))
+            clusters = clusterer(unknown, field, partition=partition)
+            out["clusters"] = partition
+        else:
+            clusters = clusterer(unknown, field)
+        pan = get_goss_segmentation(
+            labels,
+            clusters,
+            self.num_known,
+            self.label_divisor,
+            self.known_min_area,
+            self.unknown_min_area,
+        )
+        out["panoptic_seg"] = (pan, None)
+        if field is not None and self.branch == "bpd":
+            out["bpd_field"] = field
+        return out
+
+
 def goss_image_outputs(
     logits,
     field,
@@ -121,8 +224,9 @@ def goss_image_outputs(
 ):
     """
     The GOSS outputs of one image from its semantic logits and clustering map: identification,
-    clustering of the unknown pixels, fusion. :class:`goss.modeling.GOSS` and the calibration tool
-    both call this, so a calibrated setting scores exactly as ``--eval-only`` with it.
+    clustering of the unknown pixels, fusion; an :class:`UnknownIdentifier` and a
+    :class:`GOSSFusion` of these settings, as :class:`goss.modeling.GOSS` and the calibration tool
+    build from a config.
 
     Args:
         logits (Tensor): ``[N or N+1, H, W]`` at output resolution.
@@ -143,26 +247,13 @@ def goss_image_outputs(
         ``clusters`` int32 ``[H, W]``.
     """
     if identified is None:
-        identified = identify_unknown(logits, num_known, identifier, threshold, beta)
-    labels, unknown_score = identified
-    unknown = labels == num_known
-    out = {"unknown_score": unknown_score}
-    if probabilities:
-        out["sem_seg"] = logits.softmax(dim=0)
-    if hasattr(clusterer, "partition"):
-        if partition is None:
-            partition = clusterer.partition(_partition_source(clusterer, field, image))
-        clusters = clusterer(unknown, field, partition=partition)
-        out["clusters"] = partition
-    else:
-        clusters = clusterer(unknown, field)
-    pan = get_goss_segmentation(
-        labels, clusters, num_known, label_divisor, known_min_area, unknown_min_area
+        identified = UnknownIdentifier(identifier, num_known, threshold, beta)(logits)
+    fusion = GOSSFusion(
+        num_known, clusterer, label_divisor, known_min_area, unknown_min_area, branch
     )
-    out["panoptic_seg"] = (pan, None)
-    if field is not None and branch == "bpd":
-        out["bpd_field"] = field
-    return out
+    return fusion(
+        logits, field, identified, partition=partition, probabilities=probabilities, image=image
+    )
 
 
 def _partition_source(clusterer, field, image):
