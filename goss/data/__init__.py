@@ -3,6 +3,6 @@
 from . import datasets  # noqa: F401  (registers the GOSS datasets)
 from .dataset_mapper import GOSSDatasetMapper
 from .outlier_paste import OutlierPaste
-from .target_generator import GOSSTargetGenerator
+from .target_generator import GOSSTargetGenerator, SmallSegmentWeights
 
-__all__ = ["GOSSDatasetMapper", "GOSSTargetGenerator", "OutlierPaste"]
+__all__ = ["GOSSDatasetMapper", "GOSSTargetGenerator", "OutlierPaste", "SmallSegmentWeights"]

@@ -9,7 +9,6 @@ import torch
 from detectron2.config import configurable
 from detectron2.data import transforms as T
 
-from .goss_format import UNKNOWN_LABEL
 from .image_io import read_image
 from .outlier_paste import OutlierPaste
 from .target_generator import GOSSTargetGenerator
@@ -35,8 +34,6 @@ class GOSSDatasetMapper:
         augmentations,
         image_format,
         target_generator,
-        small_segment_area=0,
-        ignore_label=255,
         outlier_paste=None,
     ):
         """
@@ -46,10 +43,8 @@ class GOSSDatasetMapper:
             is_train (bool): training (targets) or inference (image only).
             augmentations (list[T.Augmentation]): applied to the image and the semantic map.
             image_format (str): ``INPUT.FORMAT``.
-            target_generator (GOSSTargetGenerator): builds the training targets.
-            small_segment_area (int): known classes whose source-resolution area is below this
-                get the generator's small-segment weight (0 disables).
-            ignore_label (int): void value of the semantic PNGs.
+            target_generator (GOSSTargetGenerator): builds the training targets from the
+                augmented and the source-resolution semantic map (small segments weighted up).
             outlier_paste (OutlierPaste or None): pastes synthetic outliers (class N) into
                 augmented training images (N+1 models only).
         """
@@ -57,8 +52,6 @@ class GOSSDatasetMapper:
         self.augmentations = T.AugmentationList(augmentations)
         self.image_format = image_format
         self.target_generator = target_generator
-        self.small_segment_area = small_segment_area
-        self.ignore_label = ignore_label
         self.outlier_paste = outlier_paste
 
     @classmethod
@@ -97,24 +90,9 @@ class GOSSDatasetMapper:
             "is_train": is_train,
             "augmentations": augs,
             "image_format": cfg.INPUT.FORMAT,
-            "target_generator": GOSSTargetGenerator(
-                cfg.MODEL.GOSS.NUM_KNOWN_CLASSES,
-                cfg.MODEL.GOSS.TRAIN_MODE,
-                cfg.MODEL.SEM_SEG_HEAD.IGNORE_VALUE,
-                cfg.INPUT.SMALL_SEGMENT_WEIGHT,
-                cfg.MODEL.BPD_HEAD.OPENCV_COMPAT,
-            ),
-            "small_segment_area": cfg.INPUT.SMALL_SEGMENT_AREA,
-            "ignore_label": cfg.MODEL.SEM_SEG_HEAD.IGNORE_VALUE,
+            "target_generator": GOSSTargetGenerator.from_config(cfg),
             "outlier_paste": paste,
         }
-
-    def _small_classes(self, sem_seg):
-        if self.small_segment_area <= 0:
-            return []
-        labelled = (sem_seg != self.ignore_label) & (sem_seg != UNKNOWN_LABEL)
-        areas = np.bincount(sem_seg[labelled].ravel().astype(np.int64))
-        return [c for c, a in enumerate(areas) if 0 < a < self.small_segment_area]
 
     def apply_augmentations(self, image, sem_seg=None):
         """
@@ -160,7 +138,6 @@ class GOSSDatasetMapper:
                 )
         dataset_dict["image"], aug_sem_seg = self.apply_augmentations(image, sem_seg)
         if self.is_train:
-            small = self._small_classes(sem_seg)
-            dataset_dict.update(self.target_generator(aug_sem_seg, small))
+            dataset_dict.update(self.target_generator(aug_sem_seg, sem_seg))
             dataset_dict.pop("segments_info", None)
         return dataset_dict
