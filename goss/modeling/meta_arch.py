@@ -12,13 +12,13 @@ from detectron2.structures import ImageList
 
 from .bpd_head import build_bpd_head
 from .bpd_loss import bpd_loss
-from .contrastive import PixelContrastiveLoss, ProjectionHead
 from .dfc_head import build_dfc_head
 from .dfc_loss import dfc_losses
 from .dml import PrototypeClassifier, dml_variance_loss
 from .identification import UnknownIdentifier
-from .losses import weighted_cross_entropy
+from .losses import PixelContrastiveLoss, weighted_cross_entropy
 from .postprocessing import GOSSFusion, upsample_image, upsample_maps
+from .projection_head import ProjectionHead
 
 __all__ = ["GOSS"]
 

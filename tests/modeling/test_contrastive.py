@@ -4,7 +4,8 @@ import math
 
 import torch
 
-from goss.modeling.contrastive import PixelContrastiveLoss, ProjectionHead
+from goss.modeling.losses import PixelContrastiveLoss
+from goss.modeling.projection_head import ProjectionHead
 
 
 def test_projection_head_unit_norm():
