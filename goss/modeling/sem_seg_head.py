@@ -1,6 +1,5 @@
 """The semantic branch of GOSS: a DeepLabV3+ head with N or N+1 outputs."""
 
-from detectron2.config import configurable
 from detectron2.modeling import SEM_SEG_HEADS_REGISTRY
 from detectron2.projects.deeplab import DeepLabV3PlusHead
 
@@ -30,12 +29,10 @@ class GOSSSemSegHead(DeepLabV3PlusHead):
     """
     DeepLabV3+ (Chen et al. 2018) returning its logits in training and inference alike; the
     GOSS meta-architecture computes the (pixel-weighted) loss and the identification itself.
-    """
 
-    @configurable
-    def __init__(self, input_shape, **kwargs):
-        """Same arguments as :class:`DeepLabV3PlusHead`; ``num_classes`` is N or N+1."""
-        super().__init__(input_shape, **kwargs)
+    Its ``__init__`` is :class:`DeepLabV3PlusHead`'s (same arguments; ``num_classes`` is N or
+    N+1); being ``configurable``, it reads this class's :meth:`from_config`.
+    """
 
     @classmethod
     def from_config(cls, cfg, input_shape):
