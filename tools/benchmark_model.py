@@ -1,0 +1,246 @@
+#!/usr/bin/env python
+"""
+Inference latency of GOSS models, per image, split into the parts of the pipeline:
+
+- ``backbone``; ``semantic_head`` (logits at the input size); ``clustering_head`` (the BPD field
+  or DFC response at the input size);
+- ``identification`` (the identifier on the logits at output size, incl. the bilinear resize of
+  the logits to it), ``clustering`` (the resize of the field, the clusterer's partition and its
+  unknown segments), ``fusion`` (class probabilities and the panoptic map);
+
+and ``total``, the model's own ``model(inputs)`` on the same input, timed separately. The
+``clustering_overhead`` is ``(clustering_head + clustering + fusion) / (backbone +
+semantic_head + identification)``: what the clustering branch and the GOSS post-processing add to
+the same network without them (an open-set semantic segmentation). Prints one JSON line (and
+writes it to ``--output``), one row per model and size: median milliseconds over ``--repeats``
+passes over the images, after one warm-up pass.
+
+  python tools/benchmark_model.py \\
+      --model projects/GOSS/configs/camvid_goss/mobilenet_v2/gst.yaml[=WEIGHTS.pth] \\
+      --model projects/GOSS/configs/camvid_goss/gst.yaml \\
+      [--sizes 360x480,1024x2048] [--images "DIR/*.png"] [--num-images 2] [--repeats 3] \\
+      [--device cpu] [--output FILE.json] [KEY VALUE ...]
+
+Without ``=WEIGHTS`` a model has random heads and backbone (``MODEL.WEIGHTS ""``), which is
+enough for the network's latency; the clustering's cost depends on the field, so give trained
+weights for it to be representative. Without ``--images`` the inputs are seeded random images.
+"""
+
+import argparse
+import glob
+import json
+import statistics
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+import goss  # noqa: F401  (applies the Detectron2 shims, registers GOSS)
+from detectron2.modeling import build_model
+from detectron2.structures import ImageList
+from goss.config import get_goss_cfg
+from goss.data.goss_format import atomic_write_bytes
+from goss.data.image_io import read_image
+from goss.engine.checks import load_trained_weights
+from goss.modeling.postprocessing import get_goss_segmentation, upsample_image
+
+DEFAULT_MODELS = (
+    "projects/GOSS/configs/camvid_goss/mobilenet_v2/gst.yaml",
+    "projects/GOSS/configs/camvid_goss/gst.yaml",
+)
+PARTS = (
+    "backbone",
+    "semantic_head",
+    "clustering_head",
+    "identification",
+    "clustering",
+    "fusion",
+)
+
+
+def get_parser():
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--model",
+        action="append",
+        metavar="CFG[=WEIGHTS]",
+        help=f"a config, optionally with trained weights; repeatable (default: {DEFAULT_MODELS})",
+    )
+    p.add_argument(
+        "--sizes", default="360x480,1024x2048", help="HxW,... (default 360x480,1024x2048)"
+    )
+    p.add_argument("--images", help="a glob of images, resized to each size (default: random)")
+    p.add_argument("--num-images", type=int, default=2, help="images per pass (default 2)")
+    p.add_argument("--repeats", type=int, default=3, help="timed passes (default 3)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
+    p.add_argument("--output", metavar="FILE", help="also write the JSON line to FILE")
+    p.add_argument("opts", nargs=argparse.REMAINDER, help="config overrides KEY VALUE ... (all)")
+    return p
+
+
+def _sizes(text, parser):
+    try:
+        sizes = [tuple(int(v) for v in s.split("x")) for s in text.split(",")]
+    except ValueError:
+        sizes = []
+    if not sizes or any(len(s) != 2 or min(s) < 32 for s in sizes):
+        parser.error(f"--sizes: expected HxW,... with sides >= 32, got {text!r}")
+    return sizes
+
+
+def _images(args, size, parser):
+    """``args.num_images`` uint8 ``[3, H, W]`` tensors (RGB) at ``size``."""
+    if args.images is None:
+        g = torch.Generator().manual_seed(0)
+        return [
+            torch.randint(0, 256, (3, *size), generator=g).float() for _ in range(args.num_images)
+        ]
+    files = sorted(glob.glob(args.images))[: args.num_images]
+    if not files:
+        parser.error(f"--images: no file matches {args.images!r}")
+    out = []
+    for f in files:
+        img = torch.as_tensor(np.ascontiguousarray(read_image(f, "RGB"))).permute(2, 0, 1)
+        out.append(F.interpolate(img[None].float(), size=size, mode="bilinear")[0].round())
+    return out
+
+
+class _Timer:
+    def __init__(self, device):
+        self.cuda = torch.device(device).type == "cuda"
+        self.ms = {}
+
+    def __call__(self, name, fn, *args, **kwargs):
+        if self.cuda:
+            torch.cuda.synchronize()
+        t = time.perf_counter()
+        out = fn(*args, **kwargs)
+        if self.cuda:
+            torch.cuda.synchronize()
+        self.ms[name] = self.ms.get(name, 0.0) + 1000 * (time.perf_counter() - t)
+        return out
+
+
+def _up(t, size):
+    return F.interpolate(t, size=size, mode="bilinear", align_corners=False)
+
+
+@torch.no_grad()
+def _parts(model, image, timer):
+    """One image through the model's pieces, each timed; returns the number of unknown segments."""
+    x = ((image.to(model.device) - model.pixel_mean) / model.pixel_std)[None]
+    padded = ImageList.from_tensors([x[0]], model.size_divisibility)
+    h, w = image.shape[-2:]
+    tensor = padded.tensor.contiguous(memory_format=model.memory_format)
+    size = tensor.shape[-2:]
+    features = timer("backbone", model.backbone, tensor)
+
+    def semantic():
+        logits = _up(model.sem_seg_head(features), size)
+        return model.dml_head(logits) if model.dml_head is not None else logits
+
+    logits = timer("semantic_head", semantic)[0, :, :h, :w]
+    head = model.bpd_head if model.dfc_head is None else model.dfc_head
+    field = timer("clustering_head", lambda: _up(head(features), size))[0, :, :h, :w]
+
+    def identify():
+        lg = _up(logits[None], (h, w))[0]
+        return lg, model.identifier(lg)
+
+    logits, (labels, score) = timer("identification", identify)
+    fusion = model.fusion
+    clusterer = fusion.clusterer
+    unknown = labels == fusion.num_known
+
+    def cluster():
+        fd = _up(field[None], (h, w))[0]
+        if not hasattr(clusterer, "partition"):
+            return clusterer(unknown, fd)
+        source = upsample_image(image.to(model.device), (h, w)) if fusion.needs_image else fd
+        return clusterer(unknown, fd, partition=clusterer.partition(source))
+
+    clusters = timer("clustering", cluster)
+
+    def fuse():
+        logits.softmax(dim=0)
+        return get_goss_segmentation(
+            labels,
+            clusters,
+            fusion.num_known,
+            fusion.label_divisor,
+            fusion.known_min_area,
+            fusion.unknown_min_area,
+        )
+
+    pan = timer("fusion", fuse)
+    return int(torch.unique(pan[pan >= fusion.num_known * fusion.label_divisor]).numel())
+
+
+def _benchmark(spec, sizes, args, parser):
+    cfg_file, _, weights = spec.partition("=")
+    cfg = get_goss_cfg(cfg_file, [*args.opts, "MODEL.DEVICE", args.device, "MODEL.WEIGHTS", ""])
+    torch.manual_seed(0)
+    model = build_model(cfg)
+    if weights:
+        load_trained_weights(model, weights)
+    model.eval()
+    rows = []
+    for size in sizes:
+        images = _images(args, size, parser)
+        parts, totals, segments = {p: [] for p in PARTS}, [], 0
+        for r in range(args.repeats + 1):  # the first pass warms up
+            timer = _Timer(args.device)
+            segments = sum(_parts(model, im, timer) for im in images)
+            t = _Timer(args.device)
+            with torch.no_grad():
+                t("total", model, [{"image": im} for im in images])
+            if r:
+                for p in PARTS:
+                    parts[p].append(timer.ms[p] / len(images))
+                totals.append(t.ms["total"] / len(images))
+        ms = {p: round(statistics.median(v), 2) for p, v in parts.items()}
+        base = ms["backbone"] + ms["semantic_head"] + ms["identification"]
+        extra = ms["clustering_head"] + ms["clustering"] + ms["fusion"]
+        rows.append(
+            {
+                "config": cfg_file,
+                "weights": weights or "random",
+                "size": list(size),
+                "ms_per_image": ms,
+                "total_ms_per_image": round(statistics.median(totals), 2),
+                "clustering_overhead": round(extra / base, 3),
+                "unknown_segments_per_image": segments / len(images),
+                "clusterer": cfg.MODEL.GOSS.UNKNOWN_CLUSTERING,
+                "identifier": cfg.MODEL.GOSS.IDENTIFIER,
+            }
+        )
+    return rows
+
+
+def main(argv=None):
+    parser = get_parser()
+    args = parser.parse_args(argv)
+    sizes = _sizes(args.sizes, parser)
+    rows = []
+    for spec in args.model or DEFAULT_MODELS:
+        rows += _benchmark(spec, sizes, args, parser)
+    result = {
+        "device": args.device,
+        "threads": torch.get_num_threads(),
+        "images": args.images or "random",
+        "repeats": args.repeats,
+        "rows": rows,
+    }
+    line = json.dumps(result)
+    print(line)
+    if args.output:
+        atomic_write_bytes(args.output, (line + "\n").encode())
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main() and 0)
