@@ -4,9 +4,9 @@ Inference latency of GOSS models, per image, split into the parts of the pipelin
 
 - ``backbone``; ``semantic_head`` (logits at the input size); ``clustering_head`` (the BPD field
   or DFC response at the input size);
-- ``identification`` (the identifier on the logits at output size, incl. the bilinear resize of
-  the logits to it), ``clustering`` (the resize of the field, the clusterer's partition and its
-  unknown segments), ``fusion`` (class probabilities and the panoptic map);
+- ``identification`` (the identifier on the logits at output size, incl. their resize to it when
+  the output size differs), ``clustering`` (the same for the field, the clusterer's partition and
+  its unknown segments), ``fusion`` (class probabilities and the panoptic map);
 
 and ``total``, the model's own ``model(inputs)`` on the same input, timed separately. The
 ``clustering_overhead`` is ``(clustering_head + clustering + fusion) / (backbone +
@@ -44,7 +44,7 @@ from goss.config import get_goss_cfg
 from goss.data.goss_format import atomic_write_bytes
 from goss.data.image_io import read_image
 from goss.engine.checks import load_trained_weights
-from goss.modeling.postprocessing import get_goss_segmentation, upsample_image
+from goss.modeling.postprocessing import get_goss_segmentation, resize_map, upsample_image
 
 DEFAULT_MODELS = (
     "projects/GOSS/configs/camvid_goss/mobilenet_v2/gst.yaml",
@@ -143,12 +143,13 @@ def _parts(model, image, timer):
         logits = _up(model.sem_seg_head(features), size)
         return model.dml_head(logits) if model.dml_head is not None else logits
 
-    logits = timer("semantic_head", semantic)[0, :, :h, :w]
+    # contiguous as GOSS._predict makes them in inference
+    logits = timer("semantic_head", lambda: semantic().contiguous())[0, :, :h, :w]
     head = model.bpd_head if model.dfc_head is None else model.dfc_head
-    field = timer("clustering_head", lambda: _up(head(features), size))[0, :, :h, :w]
+    field = timer("clustering_head", lambda: _up(head(features), size).contiguous())[0, :, :h, :w]
 
     def identify():
-        lg = _up(logits[None], (h, w))[0]
+        lg = resize_map(logits, (h, w))
         return lg, model.identifier(lg)
 
     logits, (labels, score) = timer("identification", identify)
@@ -157,7 +158,7 @@ def _parts(model, image, timer):
     unknown = labels == fusion.num_known
 
     def cluster():
-        fd = _up(field[None], (h, w))[0]
+        fd = resize_map(field, (h, w))
         if not hasattr(clusterer, "partition"):
             return clusterer(unknown, fd)
         source = upsample_image(image.to(model.device), (h, w)) if fusion.needs_image else fd

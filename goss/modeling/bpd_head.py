@@ -95,13 +95,27 @@ class BPDHead(nn.Module):
             features (dict[str, Tensor]): backbone features.
         Returns:
             Tensor: BPD field ``[B, 2, H / common_stride, W / common_stride]``.
+
+        The first 1x1 conv of the predictor is applied to each branch at the branch's own
+        resolution, before the bilinear upsampling, instead of to the concatenation of the
+        upsampled branches: both are linear, so they commute, and this is the same function
+        (the same weights; floating-point rounding aside) at about a third of the cost.
         """
         size = features[self.finest].shape[-2:]
-
-        def up(t):
-            return F.interpolate(t, size=size, mode="bilinear", align_corners=False)
-
         coarse = features[self.in_features[0]]
-        branches = [up(self.context_fuse(torch.cat([c(coarse) for c in self.context], dim=1)))]
-        branches += [up(lat(features[f])) for lat, f in zip(self.laterals, self.in_features)]
-        return self.predictor(torch.cat(branches, dim=1))
+        branches = [self.context_fuse(torch.cat([c(coarse) for c in self.context], dim=1))]
+        branches += [lat(features[f]) for lat, f in zip(self.laterals, self.in_features)]
+        first = self.predictor[0]
+        weights = first.weight.split([b.shape[1] for b in branches], dim=1)
+        by_size = {}
+        for b, w in zip(branches, weights):
+            y = F.conv2d(b, w)
+            key = tuple(b.shape[-2:])
+            by_size[key] = y if key not in by_size else by_size[key] + y
+        fused = sum(y if key == tuple(size) else _upsample(y, size) for key, y in by_size.items())
+        x = first.activation(fused + first.bias.view(1, -1, 1, 1))
+        return self.predictor[1:](x)
+
+
+def _upsample(t, size):
+    return F.interpolate(t, size=size, mode="bilinear", align_corners=False)

@@ -238,6 +238,8 @@ class GOSS(nn.Module):
         head = self.bpd_head if self.dfc_head is None else self.dfc_head
         raw_field = head(features)
         field = F.interpolate(raw_field, size=size, mode="bilinear", align_corners=False)
+        if not self.training:  # per-image post-processing reads channel planes: ~2x faster
+            logits, field = logits.contiguous(), field.contiguous()
         return features, logits, field, raw_field, images.image_sizes
 
     @torch.no_grad()

@@ -87,19 +87,28 @@ def get_goss_segmentation(
     return out
 
 
+def resize_map(t, size):
+    """
+    Bilinear resize of one image's map ``[C, h, w]`` to ``size`` ``(H, W)``; a map already at
+    that size is returned as it is (which is what the bilinear resize would give: at scale 1 it
+    samples every pixel at its own centre).
+    """
+    size = tuple(int(v) for v in size)
+    if tuple(t.shape[-2:]) == size:
+        return t
+    return F.interpolate(t[None], size=size, mode="bilinear", align_corners=False)[0]
+
+
 def upsample_maps(logits, field, size):
     """
-    Bilinear resize of one image's maps to its output size.
+    Bilinear resize of one image's maps to its output size (:func:`resize_map`).
 
     Args:
         logits (Tensor): ``[C, h, w]``; field (Tensor): ``[2, h, w]``; size: ``(H, W)``.
     Returns:
         (Tensor, Tensor): ``[C, H, W]`` and ``[2, H, W]``.
     """
-    size = tuple(int(v) for v in size)
-    lg = F.interpolate(logits[None], size=size, mode="bilinear", align_corners=False)[0]
-    fd = F.interpolate(field[None], size=size, mode="bilinear", align_corners=False)[0]
-    return lg, fd
+    return resize_map(logits, size), resize_map(field, size)
 
 
 def upsample_image(image, size):
