@@ -13,7 +13,6 @@ fallback when goss._C is not built).
 """
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -21,6 +20,7 @@ import time
 import numpy as np
 
 from goss.evaluation.stats import image_stats, pixel_pass_backend
+from goss.utils.json_line import print_json_line
 from goss.utils.reference.gq_stats import panopticapi_style_stats, reference_stats
 from goss.utils.reference.synthetic import random_pair
 
@@ -84,11 +84,7 @@ def main():
         "threads": os.environ.get("OMP_NUM_THREADS", "unset"),
         "core": pixel_pass_backend(),  # image_stats' pixel pass: goss._C op or NumPy fallback
     }
-    line = json.dumps(result)
-    print(line)
-    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-    with open(args.output, "w") as f:
-        f.write(line + "\n")
+    print_json_line(result, args.output)
 
 
 if __name__ == "__main__":

@@ -11,9 +11,9 @@ Inference latency of GOSS models, per image, split into the parts of the pipelin
 and ``total``, the model's own ``model(inputs)`` on the same input, timed separately. The
 ``clustering_overhead`` is ``(clustering_head + clustering + fusion) / (backbone +
 semantic_head + identification)``: what the clustering branch and the GOSS post-processing add to
-the same network without them (an open-set semantic segmentation). Prints one JSON line (and
-writes it to ``--output``), one row per model and size: median milliseconds over ``--repeats``
-passes over the images, after one warm-up pass.
+the same network without them (an open-set semantic segmentation). Prints one JSON line and
+writes it to ``--output`` (default ``output/benchmark_model.json``): one row per model and size,
+median milliseconds over ``--repeats`` passes over the images, after one warm-up pass.
 
   python tools/benchmark_model.py \\
       --model projects/GOSS/configs/camvid_goss/mobilenet_v2/gst.yaml[=WEIGHTS.pth] \\
@@ -28,7 +28,7 @@ weights for it to be representative. Without ``--images`` the inputs are seeded 
 
 import argparse
 import glob
-import json
+import os
 import statistics
 import sys
 import time
@@ -41,10 +41,10 @@ import goss  # noqa: F401  (applies the Detectron2 shims, registers GOSS)
 from detectron2.modeling import build_model
 from detectron2.structures import ImageList
 from goss.config import get_goss_cfg
-from goss.data.goss_format import atomic_write_bytes
 from goss.data.image_io import read_image
 from goss.engine.checks import load_trained_weights
 from goss.modeling.postprocessing import get_goss_segmentation, resize_map, upsample_image
+from goss.utils.json_line import print_json_line
 
 DEFAULT_MODELS = (
     "projects/GOSS/configs/camvid_goss/mobilenet_v2/gst.yaml",
@@ -77,7 +77,12 @@ def get_parser():
     p.add_argument("--num-images", type=int, default=2, help="images per pass (default 2)")
     p.add_argument("--repeats", type=int, default=3, help="timed passes (default 3)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
-    p.add_argument("--output", metavar="FILE", help="also write the JSON line to FILE")
+    p.add_argument(
+        "--output",
+        default=os.path.join("output", "benchmark_model.json"),
+        metavar="FILE",
+        help="where the JSON line is also written (default output/benchmark_model.json)",
+    )
     p.add_argument("opts", nargs=argparse.REMAINDER, help="config overrides KEY VALUE ... (all)")
     return p
 
@@ -236,10 +241,7 @@ def main(argv=None):
         "repeats": args.repeats,
         "rows": rows,
     }
-    line = json.dumps(result)
-    print(line)
-    if args.output:
-        atomic_write_bytes(args.output, (line + "\n").encode())
+    print_json_line(result, args.output)
     return result
 
 

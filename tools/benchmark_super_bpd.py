@@ -14,7 +14,6 @@ JSON line and writes it to ``output/benchmark_super_bpd.json``.
 """
 
 import argparse
-import json
 import logging
 import math
 import os
@@ -29,6 +28,7 @@ from scipy import ndimage
 
 from goss.data.bpd_targets import compute_bpd_targets
 from goss.layers import super_bpd
+from goss.utils.json_line import print_json_line
 from goss.utils.reference.super_bpd import reference_super_bpd
 
 logger = logging.getLogger("benchmark_super_bpd")
@@ -114,11 +114,7 @@ def main():
             torch.set_num_threads(all_threads)
             result["python_reference_ms_333x500"] = round(ref_ms, 1)
             result["speedup_vs_python_333x500"] = round(speedup, 1)
-    line = json.dumps(result)
-    print(line)
-    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-    with open(args.output, "w") as f:
-        f.write(line + "\n")
+    print_json_line(result, args.output)
 
 
 if __name__ == "__main__":

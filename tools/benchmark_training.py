@@ -4,15 +4,16 @@ Benchmark of the GOSS training step: seconds per iteration of one config under s
 precision / memory-format variants, measured in one run: ``--rounds`` rounds, each training every
 variant in turn from a fresh model for ``--warmup`` + ``--iters`` steps (one model at a time: two
 models alive at once slow each other down through the caches), so that the ratios hold even when
-the machine's speed drifts. The batches are read
-once beforehand (the mapper's cost is reported on its own, as ``data_s_per_batch``), so a step is
-the forward pass, the losses, the backward pass and the optimizer step of the trainer the config
-selects (``CPUAMPTrainer`` for ``SOLVER.AMP.ENABLED`` on the CPU). Prints one JSON line and, with
-``--output``, writes it there.
+the machine's speed drifts. The batches are read once beforehand (the mapper's cost is reported
+on its own, as ``data_s_per_batch``), so a step is the forward pass, the losses, the backward pass
+and the optimizer step of the trainer the config selects (``CPUAMPTrainer`` for
+``SOLVER.AMP.ENABLED`` on the CPU). Prints one JSON line and writes it to ``--output`` (default
+``output/benchmark_training.json``).
 
   python tools/benchmark_training.py \\
-      --config-file projects/GOSS/configs/goss_shapes/gst_mobilenet_v2.yaml [--iters 20] \\
-      [--variants fp32,channels_last,bf16,channels_last+bf16] [--output FILE.json] [KEY VALUE ...]
+      --config-file projects/GOSS/configs/goss_shapes/gst_mobilenet_v2.yaml \\
+      [--rounds 3] [--iters 8] [--variants fp32,channels_last,bf16,channels_last+bf16] \\
+      [--output FILE.json] [KEY VALUE ...]
 
 Variants: ``fp32`` (contiguous float32), ``channels_last`` (``MODEL.GOSS.CHANNELS_LAST``),
 ``bf16`` (``SOLVER.AMP.ENABLED``), ``channels_last+bf16`` (both). ``ratio`` is each variant's
@@ -22,8 +23,8 @@ steps per second over the first variant's; medians over all timed steps of all r
 import argparse
 import gc
 import itertools
-import json
 import logging
+import os
 import statistics
 import sys
 import time
@@ -37,9 +38,9 @@ from detectron2.modeling import build_model
 from detectron2.utils.events import EventStorage
 from goss.config import get_goss_cfg
 from goss.data import GOSSDatasetMapper
-from goss.data.goss_format import atomic_write_bytes
 from goss.engine.optimizer import build_optimizer
 from goss.engine.train_loop import cpu_amp_trainer, wants_cpu_amp
+from goss.utils.json_line import print_json_line
 
 VARIANTS = {
     "fp32": ["MODEL.GOSS.CHANNELS_LAST", "False", "SOLVER.AMP.ENABLED", "False"],
@@ -63,7 +64,12 @@ def get_parser():
         default="fp32,channels_last,bf16,channels_last+bf16",
         help=f"comma-separated, from {', '.join(VARIANTS)}; the first is the ratios' base",
     )
-    p.add_argument("--output", metavar="FILE", help="also write the JSON line to FILE")
+    p.add_argument(
+        "--output",
+        default=os.path.join("output", "benchmark_training.json"),
+        metavar="FILE",
+        help="where the JSON line is also written (default output/benchmark_training.json)",
+    )
     p.add_argument("opts", nargs=argparse.REMAINDER, help="config overrides KEY VALUE ...")
     return p
 
@@ -116,10 +122,7 @@ def main(argv=None):
         "s_per_iter": {v: round(m, 4) for v, m in median.items()},
         "ratio": {v: round(median[variants[0]] / m, 3) for v, m in median.items()},
     }
-    line = json.dumps(result)
-    print(line)
-    if args.output:
-        atomic_write_bytes(args.output, (line + "\n").encode())
+    print_json_line(result, args.output)
     return result
 
 

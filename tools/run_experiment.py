@@ -40,7 +40,7 @@ IDENTIFIERS = ("msp", "max_logit", "energy")
 # (felzenszwalb, at about 0.2 s per image and setting on the CPU, only where named)
 CLUSTERERS = ("split_components", "connected_components")
 
-# Half resolution on the CPU: 2000 iterations take about 25 minutes per model on 2 cores.
+# Half resolution on the CPU: 2000 iterations take about 11-15 minutes per model on 2 cores.
 _CAMVID_CPU = [
     "INPUT.MIN_SIZE_TRAIN", "(144, 162, 180, 198, 216, 234, 252, 270)",
     "INPUT.MAX_SIZE_TRAIN", "720",
