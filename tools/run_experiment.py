@@ -50,6 +50,13 @@ _CAMVID_CPU = [
     "SOLVER.MAX_ITER", "2000",
     "SOLVER.CHECKPOINT_PERIOD", "500",
 ]  # fmt: skip
+# CamVid's full resolution (Base-CamVidGOSS.yaml's own scales, crops and test size)
+_CAMVID_FULL_RES_TRAIN = [
+    "INPUT.MIN_SIZE_TRAIN", "(180, 216, 252, 288, 324, 360, 396, 432, 468, 504, 540)",
+    "INPUT.MAX_SIZE_TRAIN", "1440",
+    "INPUT.CROP.SIZE", "(352, 352)",
+]  # fmt: skip
+_CAMVID_FULL_RES_TEST = ["INPUT.MIN_SIZE_TEST", "360", "INPUT.MAX_SIZE_TEST", "480"]
 _SHAPES_TINY = [
     "INPUT.MIN_SIZE_TRAIN", "(64,)",
     "INPUT.MAX_SIZE_TRAIN", "64",
@@ -71,15 +78,23 @@ BENCHMARKS = {
             "N+1-OE-test360": os.path.join(
                 CONFIGS, "camvid_goss", "mobilenet_v2", "n_plus_one_oe.yaml"
             ),
+            "N+1-OE-full": os.path.join(
+                CONFIGS, "camvid_goss", "mobilenet_v2", "n_plus_one_oe.yaml"
+            ),
             "N-DML": os.path.join(CONFIGS, "camvid_goss", "mobilenet_v2", "n_dml.yaml"),
             "GST-DFC": os.path.join(CONFIGS, "camvid_goss", "mobilenet_v2", "gst_dfc.yaml"),
         },
         # model -> the model whose trained weights it evaluates (no training of its own)
         "reuse": {"N+1-OE-test360": "N+1-OE"},
+        # model -> training overrides after the schedule's: N+1-OE-full trains at CamVid's full
+        # resolution (the config's own scales and 352x352 crops) within the CPU schedule's 2000
+        # iterations
+        "train_opts": {"N+1-OE-full": _CAMVID_FULL_RES_TRAIN},
         # model -> test-time overrides after the schedule's: N+1-OE, trained at half resolution,
-        # tested at CamVid's full 360x480
+        # tested at CamVid's full 360x480, and N+1-OE-full
         "test_opts": {
-            "N+1-OE-test360": ["INPUT.MIN_SIZE_TEST", "360", "INPUT.MAX_SIZE_TEST", "480"]
+            "N+1-OE-test360": _CAMVID_FULL_RES_TEST,
+            "N+1-OE-full": _CAMVID_FULL_RES_TEST,
         },
         "goals": True,  # the results file measures the real-image goals
         # identifiers and clusterers calibrated per model, within the CPU time of one session:
@@ -93,6 +108,7 @@ BENCHMARKS = {
             "N+1": ("n_plus_one",),
             "N+1-OE": ("n_plus_one", "energy"),
             "N+1-OE-test360": ("n_plus_one",),
+            "N+1-OE-full": ("n_plus_one", "energy"),
             "N-DML": ("dml",),
             "GST-DFC": ("energy",),
         },
@@ -207,6 +223,30 @@ def _build_command(args, bench):
     ]
 
 
+def train_command(bench, model, schedule, model_dir, py=sys.executable):
+    """
+    The ``train_net.py`` command of ``model``: its config, the schedule's overrides, then the
+    model's own ``train_opts`` (which take precedence), and its ``OUTPUT_DIR``.
+    """
+    cfg = bench["models"][model]
+    own = bench.get("train_opts", {}).get(model, [])
+    return [
+        py,
+        "tools/train_net.py",
+        "--config-file",
+        cfg,
+        *schedule,
+        *own,
+        "OUTPUT_DIR",
+        model_dir,
+    ]
+
+
+def eval_overrides(bench, model, schedule):
+    """The overrides ``model`` is calibrated and evaluated with: the schedule's, then its own."""
+    return [*schedule, *bench.get("test_opts", {}).get(model, [])]
+
+
 def _built_evaluation_splits(args, bench):
     """The evaluation splits whose GOSS ground truth exists under the datasets root."""
     out = {}
@@ -249,8 +289,7 @@ def run_experiment(args):
         if model in reuse:  # evaluated with another model's weights
             continue
         model_dir = os.path.join(out, "models", model)
-        cmd = [py, "tools/train_net.py", "--config-file", cfg]
-        cmd += [*schedule, "OUTPUT_DIR", model_dir]
+        cmd = train_command(bench, model, schedule, model_dir, py)
 
         def train(cmd=cmd, model_dir=model_dir, model=model):
             resume = (
@@ -268,7 +307,7 @@ def run_experiment(args):
     for model in reuse:
         weights[model] = weights[reuse[model]]
     for model, cfg in bench["models"].items():
-        test_opts = [*schedule, *bench.get("test_opts", {}).get(model, [])]
+        test_opts = eval_overrides(bench, model, schedule)
         calib_dir = os.path.join(out, "calibration", model)
         cmd = [py, "tools/calibrate_goss.py", "--config-file", cfg,
                "--dataset", bench["calibration"], "--output", calib_dir,

@@ -80,3 +80,34 @@ def test_rerun_skips_every_finished_stage(experiment):
     for stage in stages:
         assert f"[{stage}] running" in first
         assert f"[{stage}] done earlier, skipped" in second
+
+
+def test_a_models_own_overrides_come_after_the_schedules():
+    tool = load_tool("run_experiment")
+    bench = tool.BENCHMARKS["camvid_goss"]
+    schedule = bench["schedules"]["cpu"]
+    cmd = tool.train_command(bench, "N+1-OE-full", schedule, "/out/m", py="python")
+    assert cmd[:4] == [
+        "python",
+        "tools/train_net.py",
+        "--config-file",
+        bench["models"]["N+1-OE-full"],
+    ]
+    assert cmd[-2:] == ["OUTPUT_DIR", "/out/m"]
+    # the last INPUT.CROP.SIZE wins in Detectron2's merge_from_list: the model's full resolution
+    crops = [cmd[i + 1] for i, v in enumerate(cmd) if v == "INPUT.CROP.SIZE"]
+    assert crops == ["(176, 176)", "(352, 352)"]
+    plain = tool.train_command(bench, "N+1-OE", schedule, "/out/m", py="python")
+    assert plain == [
+        "python",
+        "tools/train_net.py",
+        "--config-file",
+        bench["models"]["N+1-OE"],
+        *schedule,
+        "OUTPUT_DIR",
+        "/out/m",
+    ]
+    test = tool.eval_overrides(bench, "N+1-OE-full", schedule)
+    assert test[: len(schedule)] == schedule
+    assert test[len(schedule) :] == ["INPUT.MIN_SIZE_TEST", "360", "INPUT.MAX_SIZE_TEST", "480"]
+    assert tool.eval_overrides(bench, "GST", schedule) == schedule
