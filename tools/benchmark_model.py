@@ -43,7 +43,7 @@ from detectron2.structures import ImageList
 from goss.config import get_goss_cfg
 from goss.data.image_io import read_image
 from goss.engine.checks import load_trained_weights
-from goss.modeling.postprocessing import get_goss_segmentation, resize_map, upsample_image
+from goss.modeling.postprocessing import resize_map, upsample_image
 from goss.utils.json_line import print_json_line
 
 DEFAULT_MODELS = (
@@ -159,28 +159,16 @@ def _parts(model, image, timer):
 
     logits, (labels, score) = timer("identification", identify)
     fusion = model.fusion
-    clusterer = fusion.clusterer
-    unknown = labels == fusion.num_known
 
     def cluster():
-        fd = resize_map(field, (h, w))
-        if not hasattr(clusterer, "partition"):
-            return clusterer(unknown, fd)
-        source = upsample_image(image.to(model.device), (h, w)) if fusion.needs_image else fd
-        return clusterer(unknown, fd, partition=clusterer.partition(source))
+        img = upsample_image(image.to(model.device), (h, w)) if fusion.needs_image else None
+        return fusion.cluster(labels, resize_map(field, (h, w)), image=img)[0]
 
     clusters = timer("clustering", cluster)
 
     def fuse():
         logits.softmax(dim=0)
-        return get_goss_segmentation(
-            labels,
-            clusters,
-            fusion.num_known,
-            fusion.label_divisor,
-            fusion.known_min_area,
-            fusion.unknown_min_area,
-        )
+        return fusion.segmentation(labels, clusters)
 
     pan = timer("fusion", fuse)
     return int(torch.unique(pan[pan >= fusion.num_known * fusion.label_divisor]).numel())

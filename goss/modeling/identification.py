@@ -181,8 +181,7 @@ def identify_unknown(logits, num_known, method, threshold=0.5, beta=1.0):
         labels (Tensor): int64 ``[H, W]``, known ``0..N-1``, unknown ``N``.
         unknown_score (Tensor): float ``[H, W]``, higher = more unknown.
     """
-    labels, confidence, unknown_score = identification_scores(logits, num_known, method, beta)
-    return apply_threshold(labels, confidence, threshold, num_known), unknown_score
+    return UnknownIdentifier(method, num_known, threshold, beta)(logits)
 
 
 class UnknownIdentifier:

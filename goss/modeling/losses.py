@@ -79,7 +79,7 @@ class PixelContrastiveLoss(nn.Module):
         idx = torch.nonzero(keep).squeeze(1)  # flat pixel indices of the candidates
         pair, easy = pair[idx], (pred.flatten()[idx] == gt.flatten()[idx]).long()
         # per group: available hard / easy anchors, and how many of each are taken
-        n_easy_avail = torch.bincount(pair, weights=easy.double(), minlength=B * num_labels).long()
+        n_easy_avail = torch.bincount(pair[easy == 1], minlength=B * num_labels)
         n_hard_avail = pixels - n_easy_avail
         n_hard = torch.minimum(n_hard_avail, (n_view - n_easy_avail).clamp(min=n_view // 2))
         n_easy = torch.minimum(n_easy_avail, n_view - n_hard)

@@ -17,6 +17,7 @@ __all__ = [
     "GOSSFusion",
     "get_goss_segmentation",
     "goss_image_outputs",
+    "resize_map",
     "upsample_image",
     "upsample_maps",
     "VOID",
@@ -187,19 +188,37 @@ class GOSSFusion:
             dict: see :func:`goss_image_outputs`.
         """
         labels, unknown_score = identified
-        unknown = labels == self.num_known
-        clusterer = self.clusterer
         out = {"unknown_score": unknown_score}
         if probabilities:
             out["sem_seg"] = logits.softmax(dim=0)
-        if hasattr(clusterer, "partition"):
-            if partition is None:
-                partition = clusterer.partition(_partition_source(clusterer, field, image))
-            clusters = clusterer(unknown, field, partition=partition)
+        clusters, partition = self.cluster(labels, field, partition=partition, image=image)
+        if partition is not None:
             out["clusters"] = partition
-        else:
-            clusters = clusterer(unknown, field)
-        pan = get_goss_segmentation(
+        out["panoptic_seg"] = (self.segmentation(labels, clusters), None)
+        if field is not None and self.branch == "bpd":
+            out["bpd_field"] = field
+        return out
+
+    def cluster(self, labels, field, *, partition=None, image=None):
+        """
+        The clusters of the unknown pixels of ``labels`` (``[H, W]``, unknown ``N``).
+
+        Returns:
+            (Tensor or None, Tensor or None): the clusterer's output for the unknown mask (int
+            ``[H, W]``, or None for one segment) and, for a clusterer with a whole-image partition,
+            that partition (``partition`` itself when given), else None.
+        """
+        unknown = labels == self.num_known
+        clusterer = self.clusterer
+        if not hasattr(clusterer, "partition"):
+            return clusterer(unknown, field), None
+        if partition is None:
+            partition = clusterer.partition(_partition_source(clusterer, field, image))
+        return clusterer(unknown, field, partition=partition), partition
+
+    def segmentation(self, labels, clusters):
+        """The panoptic map of :func:`get_goss_segmentation` with this fusion's settings."""
+        return get_goss_segmentation(
             labels,
             clusters,
             self.num_known,
@@ -207,10 +226,6 @@ class GOSSFusion:
             self.known_min_area,
             self.unknown_min_area,
         )
-        out["panoptic_seg"] = (pan, None)
-        if field is not None and self.branch == "bpd":
-            out["bpd_field"] = field
-        return out
 
 
 def goss_image_outputs(

@@ -1,7 +1,6 @@
 """The output of the benchmark tools: one JSON line on stdout, the same line in a file."""
 
 import json
-import os
 
 from ..data.goss_format import atomic_write_bytes
 
@@ -19,6 +18,5 @@ def print_json_line(result, path=None):
     line = json.dumps(result)
     print(line)
     if path:
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         atomic_write_bytes(path, (line + "\n").encode())
     return line

@@ -50,7 +50,7 @@ def test_benchmark_model_parts_give_the_models_own_output(monkeypatch):
         seen.append(real(*a, **k))
         return seen[-1]
 
-    monkeypatch.setattr(tool, "get_goss_segmentation", spy)
+    monkeypatch.setattr(postprocessing, "get_goss_segmentation", spy)
     tool._parts(model, image, tool._Timer("cpu"))
     with torch.no_grad():
         expected = model([{"image": image}])[0]["panoptic_seg"][0]
