@@ -373,6 +373,13 @@ def run_experiment(args):
         schedule=schedule,
         calibration=bench["calibration"],
         goals=bench.get("goals", False),
+        model_overrides={
+            m: {
+                "train": bench.get("train_opts", {}).get(m, []),
+                "test": bench.get("test_opts", {}).get(m, []),
+            }
+            for m in bench["models"]
+        },
     )
     logger.info("wrote %s.md and %s.json", results, results)
     return 0

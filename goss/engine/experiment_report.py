@@ -206,7 +206,7 @@ def _goal_table(goals):
     return tabulate(body, headers=["goal", "best value", "row", "status"], tablefmt="pipe")
 
 
-def write_report(stem, rows, command, schedule, calibration, goals=False):
+def write_report(stem, rows, command, schedule, calibration, goals=False, model_overrides=None):
     """
     Write ``<stem>.md`` and ``<stem>.json`` from the experiment's evaluated rows.
 
@@ -218,7 +218,10 @@ def write_report(stem, rows, command, schedule, calibration, goals=False):
         schedule (list[str]): the training schedule's config overrides.
         calibration (str): the split the settings were calibrated on.
         goals (bool): add the :data:`GOALS` table per split (the real-image benchmark).
+        model_overrides (dict or None): model -> ``{"train": [...], "test": [...]}``, the config
+            overrides a model adds after the schedule's (listed under the header).
     """
+    model_overrides = {m: o for m, o in (model_overrides or {}).items() if any(o.values())}
     for r in rows:
         with open(r["results"]) as f:
             res = json.load(f)
@@ -233,6 +236,13 @@ def write_report(stem, rows, command, schedule, calibration, goals=False):
         "GQ values are percent; CIs are bootstrap 95% intervals over images.",
         "",
     ]
+    if model_overrides:
+        lines += ["Models with overrides of their own, after the schedule's:", ""]
+        for model, o in model_overrides.items():
+            parts = [f"{k} `{' '.join(v)}`" for k, v in (("training", o.get("train")),
+                     ("calibration and evaluation", o.get("test"))) if v]  # fmt: skip
+            lines.append(f"- {model}: " + "; ".join(parts) + ".")
+        lines.append("")
     for split in splits:
         sub = [r for r in rows if r["split"] == split]
         lines += [
@@ -263,6 +273,7 @@ def write_report(stem, rows, command, schedule, calibration, goals=False):
     payload = {
         "command": command,
         "schedule": schedule,
+        "model_overrides": model_overrides,
         "calibration": calibration,
         "rows": [
             {k: r[k] for k in ("model", "split", "dataset", "row", "settings", "metrics")}

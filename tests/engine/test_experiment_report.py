@@ -82,3 +82,34 @@ def test_report_has_the_goal_table_only_when_asked(tmp_path):
     a, b = (tmp_path / "a.md").read_text(), (tmp_path / "b.md").read_text()
     assert "| GQ_uk >= 20" in a and "short by 3.0" in a
     assert "GQ_uk >= 20" not in b
+
+
+def test_report_lists_the_overrides_of_each_model(tmp_path):
+    rows = []
+    for i, r in enumerate(ROWS):
+        path = tmp_path / f"{i}.json"
+        metrics = {k: v for k, v in r["metrics"].items() if "oracle" not in k}
+        path.write_text(json.dumps(dict(metrics, num_images=3)))
+        rows.append(dict(r, split="val", dataset="x_val", results=str(path), settings={}))
+    overrides = {
+        "A": {"train": ["INPUT.CROP.SIZE", "(352, 352)"], "test": ["INPUT.MIN_SIZE_TEST", "360"]},
+        "B": {"train": [], "test": []},
+    }
+    write_report(
+        str(tmp_path / "r"),
+        rows,
+        "cmd",
+        ["SOLVER.MAX_ITER", "10"],
+        "x_val",
+        model_overrides=overrides,
+    )
+    text = (tmp_path / "r.md").read_text()
+    assert (
+        "- A: training `INPUT.CROP.SIZE (352, 352)`; "
+        "calibration and evaluation `INPUT.MIN_SIZE_TEST 360`." in text
+    )
+    assert "- B:" not in text
+    payload = json.loads((tmp_path / "r.json").read_text())
+    assert payload["model_overrides"] == {"A": overrides["A"]}
+    write_report(str(tmp_path / "s"), rows, "cmd", [], "x_val")
+    assert "overrides of their own" not in (tmp_path / "s.md").read_text()
