@@ -81,6 +81,9 @@ BENCHMARKS = {
             "N+1-OE-full": os.path.join(
                 CONFIGS, "camvid_goss", "mobilenet_v2", "n_plus_one_oe.yaml"
             ),
+            "N+1-OE-image-full": os.path.join(
+                CONFIGS, "camvid_goss", "mobilenet_v2", "n_plus_one_oe_image.yaml"
+            ),
             "N-DML": os.path.join(CONFIGS, "camvid_goss", "mobilenet_v2", "n_dml.yaml"),
             "GST-DFC": os.path.join(CONFIGS, "camvid_goss", "mobilenet_v2", "gst_dfc.yaml"),
         },
@@ -89,12 +92,16 @@ BENCHMARKS = {
         # model -> training overrides after the schedule's: N+1-OE-full trains at CamVid's full
         # resolution (the config's own scales and 352x352 crops) within the CPU schedule's 2000
         # iterations
-        "train_opts": {"N+1-OE-full": _CAMVID_FULL_RES_TRAIN},
+        "train_opts": {
+            "N+1-OE-full": _CAMVID_FULL_RES_TRAIN,
+            "N+1-OE-image-full": _CAMVID_FULL_RES_TRAIN,
+        },
         # model -> test-time overrides after the schedule's: N+1-OE, trained at half resolution,
         # tested at CamVid's full 360x480, and N+1-OE-full
         "test_opts": {
             "N+1-OE-test360": _CAMVID_FULL_RES_TEST,
             "N+1-OE-full": _CAMVID_FULL_RES_TEST,
+            "N+1-OE-image-full": _CAMVID_FULL_RES_TEST,
         },
         "goals": True,  # the results file measures the real-image goals
         # identifiers and clusterers calibrated per model, within the CPU time of one session:
@@ -109,6 +116,7 @@ BENCHMARKS = {
             "N+1-OE": ("n_plus_one", "energy"),
             "N+1-OE-test360": ("n_plus_one",),
             "N+1-OE-full": ("n_plus_one", "energy"),
+            "N+1-OE-image-full": ("n_plus_one", "energy"),
             "N-DML": ("dml",),
             "GST-DFC": ("energy",),
         },

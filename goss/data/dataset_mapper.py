@@ -45,7 +45,7 @@ class GOSSDatasetMapper:
             image_format (str): ``INPUT.FORMAT``.
             target_generator (GOSSTargetGenerator): builds the training targets from the
                 augmented and the source-resolution semantic map (small segments weighted up).
-            outlier_paste (OutlierPaste or None): pastes synthetic outliers (class N) into
+            outlier_paste (OutlierPaste or None): pastes outlier objects (class N) into
                 augmented training images (N+1 models only).
         """
         self.is_train = is_train
@@ -84,7 +84,7 @@ class GOSSDatasetMapper:
                     f"MODEL.GOSS.TRAIN_MODE n_plus_one, got {cfg.MODEL.GOSS.TRAIN_MODE!r}"
                 )
             paste = OutlierPaste(
-                cfg.MODEL.GOSS.NUM_KNOWN_CLASSES, op.PROB, op.MAX_OBJECTS, op.SIZE_RANGE
+                cfg.MODEL.GOSS.NUM_KNOWN_CLASSES, op.PROB, op.MAX_OBJECTS, op.SIZE_RANGE, op.TEXTURE
             )
         return {
             "is_train": is_train,

@@ -1,13 +1,20 @@
 """
-Outlier exposure for N+1 training: synthetic textured objects pasted into training crops as class
+Outlier exposure for N+1 training: random object silhouettes pasted into training crops as class
 ``N``, so that the model's extra class means "an object that is none of the known classes"
-rather than only the source's void.
+rather than only the source's void. An object is filled with a procedural texture
+(``"synthetic"``), with a shifted, rescaled and re-lit patch of the same image (``"image"``: real
+image statistics, so that only the object's shape and its mismatch with the surroundings tell it
+apart; never pixels of an unknown class), or with either at random (``"mixed"``).
 """
 
 import cv2
 import numpy as np
 
-__all__ = ["OutlierPaste", "random_object_mask", "random_texture"]
+from .goss_format import UNKNOWN_LABEL
+
+__all__ = ["OutlierPaste", "image_texture", "random_object_mask", "random_texture"]
+
+TEXTURES = ("synthetic", "image", "mixed")
 
 
 def random_object_mask(rng, height, width, size):
@@ -71,19 +78,63 @@ def random_texture(rng, height, width):
     return np.clip(image, 0, 255).astype(np.float32)
 
 
+def image_texture(rng, image, sem_seg, mask, tries=10):
+    """
+    A texture for the object ``mask`` cut from ``image`` itself: the image rescaled by a random
+    factor in [0.5, 2], mirrored at random, shifted by a random offset (reflecting at the
+    borders) and re-lit by a random gain in [0.4, 1.2]. Offsets that would bring pixels of an
+    unknown class (``UNKNOWN_LABEL`` in ``sem_seg``) under the mask are redrawn, so that class N
+    never learns an unknown class's appearance.
+
+    Args:
+        image (ndarray): ``[H, W, 3]``, uint8 or float.
+        sem_seg (ndarray): ``[H, W]`` labels of ``image``.
+        mask (ndarray): bool ``[H, W]``, the object.
+        tries (int): offsets to draw before giving up.
+    Returns:
+        ndarray or None: float32 ``[H, W, 3]`` in 0..255 (valid under ``mask``), or None when
+        every offset tried met unknown pixels.
+    """
+    h, w = image.shape[:2]
+    scale = float(np.exp(rng.uniform(np.log(0.5), np.log(2.0))))
+    size = (max(int(round(w * scale)), 1), max(int(round(h * scale)), 1))
+    src = cv2.resize(np.ascontiguousarray(image, np.float32), size, interpolation=cv2.INTER_LINEAR)
+    # dilated by a pixel: bilinear resizing blends the pixels next to an unknown object
+    unknown = cv2.dilate(
+        cv2.resize((sem_seg == UNKNOWN_LABEL).astype(np.uint8), size, cv2.INTER_NEAREST),
+        np.ones((3, 3), np.uint8),
+    )
+    if rng.random() < 0.5:
+        src, unknown = src[:, ::-1], unknown[:, ::-1]
+    # reflect-pad so that any h x w window fits, then take one at a random offset
+    src, unknown = (
+        cv2.copyMakeBorder(np.ascontiguousarray(a), h, h, w, w, cv2.BORDER_REFLECT_101)
+        for a in (src, unknown)
+    )
+    for _ in range(tries):
+        y0 = int(rng.integers(0, src.shape[0] - h + 1))
+        x0 = int(rng.integers(0, src.shape[1] - w + 1))
+        if not unknown[y0 : y0 + h, x0 : x0 + w][mask].any():
+            patch = src[y0 : y0 + h, x0 : x0 + w] * rng.uniform(0.4, 1.2)
+            return np.clip(patch, 0, 255).astype(np.float32)
+    return None
+
+
 class OutlierPaste:
     """
     Pastes up to ``max_objects`` random textured objects into an augmented training image and
     writes ``label`` under them in its semantic map (``INPUT.OUTLIER_PASTE``).
     """
 
-    def __init__(self, label, prob=0.5, max_objects=3, size_range=(0.1, 0.4)):
+    def __init__(self, label, prob=0.5, max_objects=3, size_range=(0.1, 0.4), texture="synthetic"):
         """
         Args:
             label (int): the semantic value of pasted pixels (class ``N``).
             prob (float): probability that an image gets any objects.
             max_objects (int): 1..max_objects objects per chosen image.
             size_range (tuple[float, float]): object size as a fraction of the shorter side.
+            texture (str): what fills an object: "synthetic" (:func:`random_texture`), "image"
+                (:func:`image_texture`) or "mixed" (either, with equal probability, per object).
         """
         if not 0.0 <= prob <= 1.0:
             raise ValueError(f"INPUT.OUTLIER_PASTE.PROB must be in [0, 1], got {prob}")
@@ -94,6 +145,11 @@ class OutlierPaste:
             raise ValueError(
                 f"INPUT.OUTLIER_PASTE.SIZE_RANGE must be 0 < low <= high, got {size_range}"
             )
+        if texture not in TEXTURES:
+            raise ValueError(
+                f"INPUT.OUTLIER_PASTE.TEXTURE must be one of {TEXTURES}, got {texture!r}"
+            )
+        self.texture = texture
         self.label = int(label)
         self.prob = float(prob)
         self.max_objects = int(max_objects)
@@ -120,6 +176,15 @@ class OutlierPaste:
             mask = random_object_mask(rng, h, w, size)
             if not mask.any():
                 continue
-            out[mask] = random_texture(rng, h, w)[mask]
+            out[mask] = self._texture(rng, image, sem_seg, mask)[mask]
             labels[mask] = self.label
         return np.clip(out, 0, 255).astype(np.uint8), labels
+
+    def _texture(self, rng, image, sem_seg, mask):
+        kind = self.texture
+        if kind == "mixed":
+            kind = TEXTURES[int(rng.integers(0, 2))]
+        texture = image_texture(rng, image, sem_seg, mask) if kind == "image" else None
+        if texture is None:  # synthetic, or no patch of the image free of unknown pixels
+            texture = random_texture(rng, *image.shape[:2])
+        return texture

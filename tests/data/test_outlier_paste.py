@@ -6,7 +6,7 @@ import pytest
 from goss.config import get_goss_cfg
 from goss.data import GOSSDatasetMapper, GOSSTargetGenerator, OutlierPaste
 from goss.data.goss_format import IGNORE_LABEL, UNKNOWN_LABEL
-from goss.data.outlier_paste import random_object_mask, random_texture
+from goss.data.outlier_paste import image_texture, random_object_mask, random_texture
 from tests.common import small_goss_cfg, write_tiny_goss_dataset
 
 N = 3
@@ -101,3 +101,62 @@ def test_n_plus_one_oe_config_builds():
     )
     assert cfg.INPUT.OUTLIER_PASTE.ENABLED and cfg.MODEL.GOSS.TRAIN_MODE == "n_plus_one"
     assert GOSSDatasetMapper(cfg, True).outlier_paste is not None
+
+
+@pytest.mark.parametrize("texture", ["image", "mixed"])
+def test_image_textures_come_from_the_image(texture):
+    np.random.seed(1)
+    # two flat colours: every pasted pixel must be one of them, re-lit by one gain per object
+    image = np.zeros((40, 60, 3), np.uint8)
+    image[:, :30] = (200, 100, 50)
+    image[:, 30:] = (20, 40, 160)
+    sem = np.ones((40, 60), np.uint8)
+    paste = OutlierPaste(N, prob=1.0, max_objects=1, size_range=(0.5, 0.6), texture=texture)
+    seen_image_texture = False
+    for _ in range(10):
+        new_image, new_sem = paste(image, sem)
+        pasted = new_sem == N
+        assert (new_image[~pasted] == image[~pasted]).all()
+        px = new_image[pasted].astype(np.float64)
+        # a re-lit patch of the two colours: each pixel's chromaticity is that of one of them
+        chroma = px / np.maximum(px.sum(1, keepdims=True), 1)
+        dists = [
+            np.abs(chroma - c / c.sum()).max(1)
+            for c in (np.array([200.0, 100, 50]), np.array([20.0, 40, 160]))
+        ]
+        from_image = np.minimum(*dists) < 0.03
+        seen_image_texture |= bool(from_image.mean() > 0.9)
+        if texture == "image":
+            assert from_image.mean() > 0.9
+    assert seen_image_texture
+
+
+def test_image_texture_shape_range_and_no_unknown_pixels():
+    rng = np.random.default_rng(0)
+    image = np.random.default_rng(1).integers(0, 200, (17, 23, 3)).astype(np.uint8)
+    image[..., 2] = 0
+    sem = np.zeros((17, 23), np.uint8)
+    sem[:, 15:] = UNKNOWN_LABEL
+    image[:, 15:, 2] = 255  # the unknown object: the only pixels with any blue
+    mask = np.zeros((17, 23), bool)
+    mask[5:9, 5:9] = True
+    got = 0
+    for _ in range(30):
+        t = image_texture(rng, image, sem, mask)
+        if t is None:
+            continue
+        got += 1
+        assert t.shape == (17, 23, 3) and t.dtype == np.float32
+        assert t.min() >= 0 and t.max() <= 255
+        assert (t[mask][:, 2] == 0).all()  # no unknown pixel, nor a blend of one
+    assert got > 0
+    # nothing but unknown pixels: no offset qualifies, the texture falls back to synthetic
+    assert image_texture(rng, image, np.full_like(sem, UNKNOWN_LABEL), mask) is None
+    paste = OutlierPaste(N, prob=1.0, texture="image")
+    new_image, new_sem = paste(image, np.full_like(sem, UNKNOWN_LABEL))
+    assert (new_sem == N).any()
+
+
+def test_unknown_texture_kind_raises():
+    with pytest.raises(ValueError, match="OUTLIER_PASTE.TEXTURE"):
+        OutlierPaste(N, texture="photo")
