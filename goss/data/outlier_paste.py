@@ -101,7 +101,9 @@ def image_texture(rng, image, sem_seg, mask, tries=10):
     src = cv2.resize(np.ascontiguousarray(image, np.float32), size, interpolation=cv2.INTER_LINEAR)
     # dilated by a pixel: bilinear resizing blends the pixels next to an unknown object
     unknown = cv2.dilate(
-        cv2.resize((sem_seg == UNKNOWN_LABEL).astype(np.uint8), size, cv2.INTER_NEAREST),
+        cv2.resize(
+            (sem_seg == UNKNOWN_LABEL).astype(np.uint8), size, interpolation=cv2.INTER_NEAREST
+        ),
         np.ones((3, 3), np.uint8),
     )
     if rng.random() < 0.5:
