@@ -98,6 +98,10 @@ def _diagnostic_table(rows):
             for name, what in (
                 ("oracle_id_model_clusters", "GT unknown mask, the row's clusters"),
                 ("model_id_connected_components", "the row's unknown mask, connected components"),
+                (
+                    "model_id_no_spill_connected_components",
+                    "the row's unknown mask off GT known pixels, connected components",
+                ),
             ):
                 if f"GQ_uk_{name}" in m:
                     body.append([model, r["row"], what, *_uk_cells(m, name)])

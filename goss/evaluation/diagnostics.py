@@ -30,9 +30,12 @@ __all__ = [
 
 # (name, lowest area, highest area exclusive) in pixels
 SIZE_BUCKETS = (("small", 0, 32**2), ("medium", 32**2, 96**2), ("large", 96**2, np.inf))
-# identification x clustering rows; "model_id" = the model's unknown mask, "oracle_id" = GT's
+# identification x clustering rows; "model_id" = the model's unknown mask, "oracle_id" = GT's;
+# "model_id_no_spill": the model's unknown mask less its pixels on GT known classes (its false
+# positive pixels, which can bridge neighbouring objects into one component)
 DIAGNOSTIC_ROWS = (
     "model_id_connected_components",
+    "model_id_no_spill_connected_components",
     "oracle_id_model_clusters",
     "oracle_id_connected_components",
     "oracle_id_one_segment",
@@ -166,8 +169,11 @@ class DiagnosticAccumulator:
         self.sizes += size_bucket_stats(matches, n)
         oracle = category_map(gt_ids, [s for s in gt_segments if not s.get("iscrowd", 0)]) == n
         predicted = category_map(pred_ids, pred_segments) == n
+        gt_cats = category_map(gt_ids, gt_segments)
+        no_spill = predicted & ((gt_cats < 0) | (gt_cats >= n))  # off GT known pixels
         labels = {
             "model_id_connected_components": connected_components(predicted).numpy(),
+            "model_id_no_spill_connected_components": connected_components(no_spill).numpy(),
             "oracle_id_model_clusters": _model_clusters_on(oracle, clusters, clusterer),
             "oracle_id_connected_components": connected_components(oracle).numpy(),
             "oracle_id_one_segment": oracle.astype(np.int64),

@@ -57,6 +57,27 @@ def test_oracle_and_model_rows():
     assert res["GQ_uk_oracle_id_model_clusters"] == pytest.approx(100.0)
 
 
+def test_no_spill_row_removes_the_pixels_on_known_ground():
+    gt = np.ones((10, 12), np.int64)
+    gt[2:6, 1:4] = 2  # unknown A
+    gt[2:6, 8:11] = 3  # unknown B, three known columns away
+    segs = [KNOWN, {"id": 2, "category_id": N}, {"id": 3, "category_id": N}]
+    # the model finds both, bridged by unknown pixels spilt onto the known ground between them
+    pred = np.full(gt.shape, 5, np.int64)
+    pred[2:6, 1:11] = 1001
+    pred_segs = [{"id": 5, "category_id": 0}, {"id": 1001, "category_id": N}]
+    acc = GQAccumulator(N)
+    acc.add_image(0, gt, segs, pred, pred_segs)
+    res = _summary(acc)
+    # one component of 40 px: IoU 12/40 with each object
+    row = "model_id_connected_components"
+    assert (res[f"TP_uk_{row}"], res[f"FP_uk_{row}"], res[f"FN_uk_{row}"]) == (0, 1, 2)
+    # off the known ground the bridge is gone: both objects exactly
+    row = "model_id_no_spill_connected_components"
+    assert (res[f"TP_uk_{row}"], res[f"FP_uk_{row}"], res[f"FN_uk_{row}"]) == (2, 0, 0)
+    assert res[f"GQ_uk_{row}"] == pytest.approx(100.0)
+
+
 def test_oracle_model_clusters_uses_a_mask_clusterer():
     gt, segs, pred, pred_segs = _toy()
     acc = GQAccumulator(N)
