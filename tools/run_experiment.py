@@ -2,7 +2,10 @@
 """
 The reproducible real-image experiment: build CamVid-GOSS, train with the MobileNetV2 backbone
 the N-model, GST (N + CL), an N+1 model (class N from void only), the same with outlier exposure
-(N+1-OE), the N-model + DML and GST with the DFC clustering branch; calibrate each on the
+(N+1-OE; at full resolution N+1-OE-full, with image-textured outliers N+1-OE-image-full, and that
+with the paper's BPD loss balance N+1-OE-image-full-bpd, with both kinds of textures
+N+1-OE-mixed-full), the N-model + DML and GST with the DFC
+clustering branch; calibrate each on the
 validation split (its identifiers x clusterers, see BENCHMARKS), evaluate every calibrated row
 (with the oracle rows of the diagnostic evaluation) on val and, when built, test, and write the
 results file with the real-image goals.
@@ -92,26 +95,32 @@ BENCHMARKS = {
             "N+1-OE-image-full-bpd": os.path.join(
                 CONFIGS, "camvid_goss", "mobilenet_v2", "n_plus_one_oe_image.yaml"
             ),
+            "N+1-OE-mixed-full": os.path.join(
+                CONFIGS, "camvid_goss", "mobilenet_v2", "n_plus_one_oe_image.yaml"
+            ),
             "N-DML": os.path.join(CONFIGS, "camvid_goss", "mobilenet_v2", "n_dml.yaml"),
             "GST-DFC": os.path.join(CONFIGS, "camvid_goss", "mobilenet_v2", "gst_dfc.yaml"),
         },
         # model -> the model whose trained weights it evaluates (no training of its own)
         "reuse": {"N+1-OE-test360": "N+1-OE"},
-        # model -> training overrides after the schedule's: N+1-OE-full trains at CamVid's full
-        # resolution (the config's own scales and 352x352 crops) within the CPU schedule's 2000
-        # iterations
+        # model -> training overrides after the schedule's: the *-full models train at CamVid's
+        # full resolution (the config's own scales and 352x352 crops) within the CPU schedule's
+        # 2000 iterations; -bpd also weighs the BPD loss as the paper balances it, -mixed fills
+        # the pasted outliers with either texture
         "train_opts": {
             "N+1-OE-full": _CAMVID_FULL_RES_TRAIN,
             "N+1-OE-image-full": _CAMVID_FULL_RES_TRAIN,
             "N+1-OE-image-full-bpd": [*_CAMVID_FULL_RES_TRAIN, *_PAPER_BPD_BALANCE],
+            "N+1-OE-mixed-full": [*_CAMVID_FULL_RES_TRAIN, "INPUT.OUTLIER_PASTE.TEXTURE", "mixed"],
         },
         # model -> test-time overrides after the schedule's: N+1-OE, trained at half resolution,
-        # tested at CamVid's full 360x480, and N+1-OE-full
+        # tested at CamVid's full 360x480, and the *-full models
         "test_opts": {
             "N+1-OE-test360": _CAMVID_FULL_RES_TEST,
             "N+1-OE-full": _CAMVID_FULL_RES_TEST,
             "N+1-OE-image-full": _CAMVID_FULL_RES_TEST,
             "N+1-OE-image-full-bpd": _CAMVID_FULL_RES_TEST,
+            "N+1-OE-mixed-full": _CAMVID_FULL_RES_TEST,
         },
         "goals": True,  # the results file measures the real-image goals
         # identifiers and clusterers calibrated per model, within the CPU time of one session:
@@ -128,6 +137,7 @@ BENCHMARKS = {
             "N+1-OE-full": ("n_plus_one", "energy"),
             "N+1-OE-image-full": ("n_plus_one", "energy"),
             "N+1-OE-image-full-bpd": ("n_plus_one", "energy"),
+            "N+1-OE-mixed-full": ("n_plus_one", "energy"),
             "N-DML": ("dml",),
             "GST-DFC": ("energy",),
         },

@@ -111,3 +111,21 @@ def test_a_models_own_overrides_come_after_the_schedules():
     assert test[: len(schedule)] == schedule
     assert test[len(schedule) :] == ["INPUT.MIN_SIZE_TEST", "360", "INPUT.MAX_SIZE_TEST", "480"]
     assert tool.eval_overrides(bench, "GST", schedule) == schedule
+
+
+def test_the_image_texture_models():
+    tool = load_tool("run_experiment")
+    bench = tool.BENCHMARKS["camvid_goss"]
+    schedule = bench["schedules"]["cpu"]
+    for model in ("N+1-OE-image-full", "N+1-OE-image-full-bpd", "N+1-OE-mixed-full"):
+        assert bench["models"][model].endswith("n_plus_one_oe_image.yaml")
+        cmd = tool.train_command(bench, model, schedule, "/out/m", py="python")
+        assert [cmd[i + 1] for i, v in enumerate(cmd) if v == "INPUT.CROP.SIZE"][-1] == "(352, 352)"
+        weights = [cmd[i + 1] for i, v in enumerate(cmd) if v == "MODEL.BPD_HEAD.LOSS_WEIGHT"]
+        assert weights == (["2.3e-4"] if model.endswith("-bpd") else [])
+        textures = [cmd[i + 1] for i, v in enumerate(cmd) if v == "INPUT.OUTLIER_PASTE.TEXTURE"]
+        assert textures == (["mixed"] if "mixed" in model else [])
+    from goss.config import get_goss_cfg
+
+    cfg = get_goss_cfg(bench["models"]["N+1-OE-image-full"])
+    assert cfg.INPUT.OUTLIER_PASTE.ENABLED and cfg.INPUT.OUTLIER_PASTE.TEXTURE == "image"
