@@ -4,8 +4,7 @@ The reproducible real-image experiment: build CamVid-GOSS, train with the Mobile
 the N-model, GST (N + CL), an N+1 model (class N from void only), the same with outlier exposure
 (N+1-OE; at full resolution N+1-OE-full, with image-textured outliers N+1-OE-image-full, and that
 with the paper's BPD loss balance N+1-OE-image-full-bpd, with both kinds of textures
-N+1-OE-mixed-full), the N-model + DML and GST with the DFC
-clustering branch; calibrate each on the
+N+1-OE-mixed-full), the N-model + DML and GST with the DFC clustering branch; calibrate each on the
 validation split (its identifiers x clusterers, see BENCHMARKS), evaluate every calibrated row
 (with the oracle rows of the diagnostic evaluation) on val and, when built, test, and write the
 results file with the real-image goals.
@@ -76,30 +75,22 @@ _SHAPES_TINY = [
     "DATALOADER.NUM_WORKERS", "0",
 ]  # fmt: skip
 
+_CAMVID_MNV2 = os.path.join(CONFIGS, "camvid_goss", "mobilenet_v2")
+
 BENCHMARKS = {
     "camvid_goss": {
         "models": {
-            "N-model": os.path.join(CONFIGS, "camvid_goss", "mobilenet_v2", "n_msp.yaml"),
-            "GST": os.path.join(CONFIGS, "camvid_goss", "mobilenet_v2", "gst.yaml"),
-            "N+1": os.path.join(CONFIGS, "camvid_goss", "mobilenet_v2", "n_plus_one.yaml"),
-            "N+1-OE": os.path.join(CONFIGS, "camvid_goss", "mobilenet_v2", "n_plus_one_oe.yaml"),
-            "N+1-OE-test360": os.path.join(
-                CONFIGS, "camvid_goss", "mobilenet_v2", "n_plus_one_oe.yaml"
-            ),
-            "N+1-OE-full": os.path.join(
-                CONFIGS, "camvid_goss", "mobilenet_v2", "n_plus_one_oe.yaml"
-            ),
-            "N+1-OE-image-full": os.path.join(
-                CONFIGS, "camvid_goss", "mobilenet_v2", "n_plus_one_oe_image.yaml"
-            ),
-            "N+1-OE-image-full-bpd": os.path.join(
-                CONFIGS, "camvid_goss", "mobilenet_v2", "n_plus_one_oe_image.yaml"
-            ),
-            "N+1-OE-mixed-full": os.path.join(
-                CONFIGS, "camvid_goss", "mobilenet_v2", "n_plus_one_oe_image.yaml"
-            ),
-            "N-DML": os.path.join(CONFIGS, "camvid_goss", "mobilenet_v2", "n_dml.yaml"),
-            "GST-DFC": os.path.join(CONFIGS, "camvid_goss", "mobilenet_v2", "gst_dfc.yaml"),
+            "N-model": os.path.join(_CAMVID_MNV2, "n_msp.yaml"),
+            "GST": os.path.join(_CAMVID_MNV2, "gst.yaml"),
+            "N+1": os.path.join(_CAMVID_MNV2, "n_plus_one.yaml"),
+            "N+1-OE": os.path.join(_CAMVID_MNV2, "n_plus_one_oe.yaml"),
+            "N+1-OE-test360": os.path.join(_CAMVID_MNV2, "n_plus_one_oe.yaml"),
+            "N+1-OE-full": os.path.join(_CAMVID_MNV2, "n_plus_one_oe.yaml"),
+            "N+1-OE-image-full": os.path.join(_CAMVID_MNV2, "n_plus_one_oe_image.yaml"),
+            "N+1-OE-image-full-bpd": os.path.join(_CAMVID_MNV2, "n_plus_one_oe_image.yaml"),
+            "N+1-OE-mixed-full": os.path.join(_CAMVID_MNV2, "n_plus_one_oe_image.yaml"),
+            "N-DML": os.path.join(_CAMVID_MNV2, "n_dml.yaml"),
+            "GST-DFC": os.path.join(_CAMVID_MNV2, "gst_dfc.yaml"),
         },
         # model -> the model whose trained weights it evaluates (no training of its own)
         "reuse": {"N+1-OE-test360": "N+1-OE"},
@@ -252,13 +243,18 @@ def _build_command(args, bench):
     ]
 
 
+def model_opts(bench, kind, model):
+    """``model``'s own config overrides: ``kind`` "train" (``train_opts``) or "test"."""
+    return bench.get(f"{kind}_opts", {}).get(model, [])
+
+
 def train_command(bench, model, schedule, model_dir, py=sys.executable):
     """
     The ``train_net.py`` command of ``model``: its config, the schedule's overrides, then the
     model's own ``train_opts`` (which take precedence), and its ``OUTPUT_DIR``.
     """
     cfg = bench["models"][model]
-    own = bench.get("train_opts", {}).get(model, [])
+    own = model_opts(bench, "train", model)
     return [
         py,
         "tools/train_net.py",
@@ -273,7 +269,7 @@ def train_command(bench, model, schedule, model_dir, py=sys.executable):
 
 def eval_overrides(bench, model, schedule):
     """The overrides ``model`` is calibrated and evaluated with: the schedule's, then its own."""
-    return [*schedule, *bench.get("test_opts", {}).get(model, [])]
+    return [*schedule, *model_opts(bench, "test", model)]
 
 
 def _built_evaluation_splits(args, bench):
@@ -314,7 +310,7 @@ def run_experiment(args):
 
     weights = {}
     reuse = bench.get("reuse", {})
-    for model, cfg in bench["models"].items():
+    for model in bench["models"]:
         if model in reuse:  # evaluated with another model's weights
             continue
         model_dir = os.path.join(out, "models", model)
@@ -403,10 +399,7 @@ def run_experiment(args):
         calibration=bench["calibration"],
         goals=bench.get("goals", False),
         model_overrides={
-            m: {
-                "train": bench.get("train_opts", {}).get(m, []),
-                "test": bench.get("test_opts", {}).get(m, []),
-            }
+            m: {kind: model_opts(bench, kind, m) for kind in ("train", "test")}
             for m in bench["models"]
         },
     )

@@ -185,7 +185,7 @@ class OutlierPaste:
     def _texture(self, rng, image, sem_seg, mask):
         kind = self.texture
         if kind == "mixed":
-            kind = TEXTURES[int(rng.integers(0, 2))]
+            kind = ("synthetic", "image")[int(rng.integers(0, 2))]
         texture = image_texture(rng, image, sem_seg, mask) if kind == "image" else None
         if texture is None:  # synthetic, or no patch of the image free of unknown pixels
             texture = random_texture(rng, *image.shape[:2])

@@ -70,13 +70,19 @@ def test_missing_metrics_are_not_measured():
     assert by["AUROC"] == by["GQ_clu"] == by["oracle"] == "not measured"
 
 
-def test_report_has_the_goal_table_only_when_asked(tmp_path):
+def _evaluated_rows(tmp_path):
+    """ROWS as the experiment hands them to write_report: each with its results file."""
     rows = []
     for i, r in enumerate(ROWS):
         path = tmp_path / f"{i}.json"
         metrics = {k: v for k, v in r["metrics"].items() if "oracle" not in k}
         path.write_text(json.dumps(dict(metrics, num_images=3)))
         rows.append(dict(r, split="val", dataset="x_val", results=str(path), settings={}))
+    return rows
+
+
+def test_report_has_the_goal_table_only_when_asked(tmp_path):
+    rows = _evaluated_rows(tmp_path)
     write_report(str(tmp_path / "a"), [dict(r) for r in rows], "cmd", [], "x_val", goals=True)
     write_report(str(tmp_path / "b"), [dict(r) for r in rows], "cmd", [], "x_val")
     a, b = (tmp_path / "a.md").read_text(), (tmp_path / "b.md").read_text()
@@ -85,12 +91,7 @@ def test_report_has_the_goal_table_only_when_asked(tmp_path):
 
 
 def test_report_lists_the_overrides_of_each_model(tmp_path):
-    rows = []
-    for i, r in enumerate(ROWS):
-        path = tmp_path / f"{i}.json"
-        metrics = {k: v for k, v in r["metrics"].items() if "oracle" not in k}
-        path.write_text(json.dumps(dict(metrics, num_images=3)))
-        rows.append(dict(r, split="val", dataset="x_val", results=str(path), settings={}))
+    rows = _evaluated_rows(tmp_path)
     overrides = {
         "A": {"train": ["INPUT.CROP.SIZE", "(352, 352)"], "test": ["INPUT.MIN_SIZE_TEST", "360"]},
         "B": {"train": [], "test": []},
