@@ -193,6 +193,8 @@ def add_goss_config(cfg):
     cfg.INPUT.OUTLIER_PASTE.MAX_OBJECTS = 3  # 1..MAX_OBJECTS objects per chosen image
     # object size range, as fractions of the crop's shorter side
     cfg.INPUT.OUTLIER_PASTE.SIZE_RANGE = (0.1, 0.4)
+    # how a size is drawn from SIZE_RANGE: "uniform" or "log_uniform" (many more small objects)
+    cfg.INPUT.OUTLIER_PASTE.SIZE_SAMPLING = "uniform"
     # what fills an object: "synthetic" (procedural textures), "image" (a shifted, rescaled,
     # re-lit patch of the same image: real image statistics) or "mixed" (either, per object)
     cfg.INPUT.OUTLIER_PASTE.TEXTURE = "synthetic"

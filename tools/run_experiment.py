@@ -89,6 +89,7 @@ BENCHMARKS = {
             "N+1-OE-image-full": os.path.join(_CAMVID_MNV2, "n_plus_one_oe_image.yaml"),
             "N+1-OE-image-full-bpd": os.path.join(_CAMVID_MNV2, "n_plus_one_oe_image.yaml"),
             "N+1-OE-mixed-full": os.path.join(_CAMVID_MNV2, "n_plus_one_oe_image.yaml"),
+            "N+1-OE-small-full": os.path.join(_CAMVID_MNV2, "n_plus_one_oe_small.yaml"),
             "N-DML": os.path.join(_CAMVID_MNV2, "n_dml.yaml"),
             "GST-DFC": os.path.join(_CAMVID_MNV2, "gst_dfc.yaml"),
         },
@@ -103,6 +104,7 @@ BENCHMARKS = {
             "N+1-OE-image-full": _CAMVID_FULL_RES_TRAIN,
             "N+1-OE-image-full-bpd": [*_CAMVID_FULL_RES_TRAIN, *_PAPER_BPD_BALANCE],
             "N+1-OE-mixed-full": [*_CAMVID_FULL_RES_TRAIN, "INPUT.OUTLIER_PASTE.TEXTURE", "mixed"],
+            "N+1-OE-small-full": _CAMVID_FULL_RES_TRAIN,
         },
         # model -> test-time overrides after the schedule's: N+1-OE, trained at half resolution,
         # tested at CamVid's full 360x480, and the *-full models
@@ -112,6 +114,7 @@ BENCHMARKS = {
             "N+1-OE-image-full": _CAMVID_FULL_RES_TEST,
             "N+1-OE-image-full-bpd": _CAMVID_FULL_RES_TEST,
             "N+1-OE-mixed-full": _CAMVID_FULL_RES_TEST,
+            "N+1-OE-small-full": _CAMVID_FULL_RES_TEST,
         },
         "goals": True,  # the results file measures the real-image goals
         # identifiers and clusterers calibrated per model, within the CPU time of one session:
@@ -129,6 +132,7 @@ BENCHMARKS = {
             "N+1-OE-image-full": ("n_plus_one", "energy"),
             "N+1-OE-image-full-bpd": ("n_plus_one", "energy"),
             "N+1-OE-mixed-full": ("n_plus_one", "energy"),
+            "N+1-OE-small-full": ("n_plus_one", "energy"),
             "N-DML": ("dml",),
             "GST-DFC": ("energy",),
         },

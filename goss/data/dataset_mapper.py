@@ -84,7 +84,12 @@ class GOSSDatasetMapper:
                     f"MODEL.GOSS.TRAIN_MODE n_plus_one, got {cfg.MODEL.GOSS.TRAIN_MODE!r}"
                 )
             paste = OutlierPaste(
-                cfg.MODEL.GOSS.NUM_KNOWN_CLASSES, op.PROB, op.MAX_OBJECTS, op.SIZE_RANGE, op.TEXTURE
+                cfg.MODEL.GOSS.NUM_KNOWN_CLASSES,
+                op.PROB,
+                op.MAX_OBJECTS,
+                op.SIZE_RANGE,
+                op.TEXTURE,
+                op.SIZE_SAMPLING,
             )
         return {
             "is_train": is_train,

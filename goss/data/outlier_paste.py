@@ -15,6 +15,7 @@ from .goss_format import UNKNOWN_LABEL
 __all__ = ["OutlierPaste", "image_texture", "random_object_mask", "random_texture"]
 
 TEXTURES = ("synthetic", "image", "mixed")
+SIZE_SAMPLINGS = ("uniform", "log_uniform")
 
 
 def random_object_mask(rng, height, width, size):
@@ -128,7 +129,15 @@ class OutlierPaste:
     writes ``label`` under them in its semantic map (``INPUT.OUTLIER_PASTE``).
     """
 
-    def __init__(self, label, prob=0.5, max_objects=3, size_range=(0.1, 0.4), texture="synthetic"):
+    def __init__(
+        self,
+        label,
+        prob=0.5,
+        max_objects=3,
+        size_range=(0.1, 0.4),
+        texture="synthetic",
+        size_sampling="uniform",
+    ):
         """
         Args:
             label (int): the semantic value of pasted pixels (class ``N``).
@@ -137,6 +146,9 @@ class OutlierPaste:
             size_range (tuple[float, float]): object size as a fraction of the shorter side.
             texture (str): what fills an object: "synthetic" (:func:`random_texture`), "image"
                 (:func:`image_texture`) or "mixed" (either, with equal probability, per object).
+            size_sampling (str): how a size is drawn from ``size_range``: "uniform", or
+                "log_uniform" (as many objects between 1x and 2x the low end as between 2x and
+                4x, ...: many small ones, as distant street objects are).
         """
         if not 0.0 <= prob <= 1.0:
             raise ValueError(f"INPUT.OUTLIER_PASTE.PROB must be in [0, 1], got {prob}")
@@ -151,7 +163,13 @@ class OutlierPaste:
             raise ValueError(
                 f"INPUT.OUTLIER_PASTE.TEXTURE must be one of {TEXTURES}, got {texture!r}"
             )
+        if size_sampling not in SIZE_SAMPLINGS:
+            raise ValueError(
+                f"INPUT.OUTLIER_PASTE.SIZE_SAMPLING must be one of {SIZE_SAMPLINGS}, "
+                f"got {size_sampling!r}"
+            )
         self.texture = texture
+        self.size_sampling = size_sampling
         self.label = int(label)
         self.prob = float(prob)
         self.max_objects = int(max_objects)
@@ -174,13 +192,20 @@ class OutlierPaste:
         h, w = sem_seg.shape
         out, labels = image.astype(np.float32), sem_seg.copy()
         for _ in range(int(rng.integers(1, self.max_objects + 1))):
-            size = rng.uniform(*self.size_range) * min(h, w)
+            size = self._size(rng) * min(h, w)
             mask = random_object_mask(rng, h, w, size)
             if not mask.any():
                 continue
             out[mask] = self._texture(rng, image, sem_seg, mask)[mask]
             labels[mask] = self.label
         return np.clip(out, 0, 255).astype(np.uint8), labels
+
+    def _size(self, rng):
+        """An object size, as a fraction of the shorter side."""
+        lo, hi = self.size_range
+        if self.size_sampling == "log_uniform":
+            return float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
+        return float(rng.uniform(lo, hi))
 
     def _texture(self, rng, image, sem_seg, mask):
         kind = self.texture

@@ -65,6 +65,22 @@ def test_paste_probability_zero_is_identity_and_bad_settings_raise():
         OutlierPaste(N, max_objects=0)
     with pytest.raises(ValueError, match="SIZE_RANGE"):
         OutlierPaste(N, size_range=(0.5, 0.1))
+    with pytest.raises(ValueError, match="SIZE_SAMPLING"):
+        OutlierPaste(N, size_sampling="normal")
+
+
+def test_log_uniform_sizes_favour_small_objects():
+    # log-uniform on [0.02, 0.32]: the median is the geometric mean 0.08 (uniform: 0.17), and a
+    # quarter of the sizes lie below 0.04 (uniform: 7%)
+    sizes = {}
+    for sampling in ("uniform", "log_uniform"):
+        paste = OutlierPaste(N, size_range=(0.02, 0.32), size_sampling=sampling)
+        rng = np.random.default_rng(0)
+        sizes[sampling] = np.array([paste._size(rng) for _ in range(4000)])
+        assert sizes[sampling].min() >= 0.02 and sizes[sampling].max() <= 0.32
+    assert abs(np.median(sizes["log_uniform"]) - 0.08) < 0.01
+    assert abs(np.median(sizes["uniform"]) - 0.17) < 0.01
+    assert abs((sizes["log_uniform"] < 0.04).mean() - 0.25) < 0.03
 
 
 def test_masks_and_textures_vary():
