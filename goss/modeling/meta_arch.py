@@ -19,6 +19,7 @@ from .identification import UnknownIdentifier
 from .losses import PixelContrastiveLoss, weighted_cross_entropy
 from .postprocessing import GOSSFusion, upsample_image, upsample_maps
 from .projection_head import ProjectionHead
+from .test_time_augmentation import GOSSTestTimeAugmentation
 
 __all__ = ["GOSS"]
 
@@ -72,6 +73,7 @@ class GOSS(nn.Module):
         size_divisibility,
         ignore_label=255,
         channels_last=False,
+        test_time_augmentation=None,
     ):
         """
         NOTE: this interface is experimental.
@@ -97,6 +99,8 @@ class GOSS(nn.Module):
             size_divisibility (int): inputs are padded to a multiple of this.
             channels_last (bool): keep the weights and run the network in the channels-last
                 memory format (faster convolutions with oneDNN on the CPU; same results).
+            test_time_augmentation (GOSSTestTimeAugmentation or None): in inference, average the
+                maps of several views of each image (``TEST.AUG``).
         """
         super().__init__()
         if (bpd_head is None) == (dfc_head is None):
@@ -125,6 +129,7 @@ class GOSS(nn.Module):
         self.register_buffer("pixel_std", torch.tensor(pixel_std).view(-1, 1, 1), False)
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         self.to(memory_format=self.memory_format)
+        self.test_time_augmentation = test_time_augmentation
 
     @classmethod
     def from_config(cls, cfg):
@@ -178,6 +183,7 @@ class GOSS(nn.Module):
             "size_divisibility": max(size_div, 1),
             "ignore_label": cfg.MODEL.SEM_SEG_HEAD.IGNORE_VALUE,
             "channels_last": g.CHANNELS_LAST,
+            "test_time_augmentation": GOSSTestTimeAugmentation.from_config(cfg, max(size_div, 1)),
         }
 
     @property
@@ -221,14 +227,27 @@ class GOSS(nn.Module):
         """
         Backbone features, logits ``[B, N(+1), Hp, Wp]`` and clustering map ``field`` (BPD field
         ``[B, 2, Hp, Wp]`` or DFC response ``[B, q, Hp, Wp]``) at the padded input size, the
-        clustering head's own output at its stride, and the unpadded image sizes.
+        clustering head's own output at its stride, and the unpadded image sizes. With test-time
+        augmentation (in inference) the maps are the views' average, and the features and the
+        head's output are None.
         """
         images = [
             (x["image"].to(self.device) - self.pixel_mean) / self.pixel_std for x in batched_inputs
         ]
         images = ImageList.from_tensors(images, self.size_divisibility)
-        features = self.backbone(images.tensor.contiguous(memory_format=self.memory_format))
-        size = images.tensor.shape[-2:]
+        if self.test_time_augmentation is not None and not self.training:
+            logits, field = self._predict_augmented(images)
+            return None, logits, field, None, images.image_sizes
+        features, logits, field, raw_field = self._network(images.tensor)
+        return features, logits, field, raw_field, images.image_sizes
+
+    def _network(self, tensor):
+        """
+        Features, logits and clustering map (both at the size of ``tensor`` ``[B, 3, H, W]``)
+        and the clustering head's own output.
+        """
+        features = self.backbone(tensor.contiguous(memory_format=self.memory_format))
+        size = tensor.shape[-2:]
         logits = F.interpolate(
             self.sem_seg_head(features), size=size, mode="bilinear", align_corners=False
         )
@@ -240,7 +259,29 @@ class GOSS(nn.Module):
         field = F.interpolate(raw_field, size=size, mode="bilinear", align_corners=False)
         if not self.training:  # per-image post-processing reads channel planes: ~2x faster
             logits, field = logits.contiguous(), field.contiguous()
-        return features, logits, field, raw_field, images.image_sizes
+        return features, logits, field, raw_field
+
+    def _predict_augmented(self, images):
+        """The test-time-augmented logits and map of every image, in a padded batch."""
+
+        def predict(x):
+            return self._network(x)[1:3]
+
+        maps = [
+            self.test_time_augmentation(predict, images.tensor[i, :, :h, :w])
+            for i, (h, w) in enumerate(images.image_sizes)
+        ]
+        size = images.tensor.shape[-2:]
+        logits, field = (
+            torch.stack(
+                [
+                    F.pad(m[k], (0, size[1] - m[k].shape[-1], 0, size[0] - m[k].shape[-2]))
+                    for m in maps
+                ]
+            )
+            for k in (0, 1)
+        )
+        return logits.contiguous(), field.contiguous()
 
     @torch.no_grad()
     def predict_maps(self, batched_inputs):
