@@ -32,6 +32,9 @@ def add_goss_config(cfg):
     # Semantic training mode: "n" (unknown/void pixels ignored, N outputs) or "n_plus_one"
     # (void pixels trained as an extra class N, N+1 outputs).
     cfg.MODEL.GOSS.TRAIN_MODE = "n"
+    # n_plus_one: the source's void pixels are class N (True, the paper's N+1-model) or ignored
+    # (False: class N is learnt only from the outliers of INPUT.OUTLIER_PASTE, which it needs).
+    cfg.MODEL.GOSS.VOID_AS_UNKNOWN = True
     # Number of known classes N (the semantic head has N or N+1 outputs, per TRAIN_MODE).
     cfg.MODEL.GOSS.NUM_KNOWN_CLASSES = 11
     # Test-time unknown identification: "msp", "max_logit", "energy", "n_plus_one", or for a DML

@@ -64,6 +64,14 @@ _CAMVID_FULL_RES_TRAIN = [
 # 1e-4 x (10 x 641) / (8 x 352) = 2.3e-4.
 _PAPER_BPD_BALANCE = ["MODEL.BPD_HEAD.LOSS_WEIGHT", "2.3e-4"]
 _CAMVID_FULL_RES_TEST = ["INPUT.MIN_SIZE_TEST", "360", "INPUT.MAX_SIZE_TEST", "480"]
+# test-time augmentation at that size: the image and its mirror, their maps averaged
+_CAMVID_FLIP_TEST = [
+    *_CAMVID_FULL_RES_TEST,
+    "TEST.AUG.ENABLED", "True",
+    "TEST.AUG.MIN_SIZES", "(360,)",
+    "TEST.AUG.MAX_SIZE", "480",
+    "TEST.AUG.FLIP", "True",
+]  # fmt: skip
 _SHAPES_TINY = [
     "INPUT.MIN_SIZE_TRAIN", "(64,)",
     "INPUT.MAX_SIZE_TRAIN", "64",
@@ -90,24 +98,40 @@ BENCHMARKS = {
             "N+1-OE-image-full-bpd": os.path.join(_CAMVID_MNV2, "n_plus_one_oe_image.yaml"),
             "N+1-OE-mixed-full": os.path.join(_CAMVID_MNV2, "n_plus_one_oe_image.yaml"),
             "N+1-OE-small-full": os.path.join(_CAMVID_MNV2, "n_plus_one_oe_small.yaml"),
+            "N+1-OE-mixed-full-novoid": os.path.join(_CAMVID_MNV2, "n_plus_one_oe_image.yaml"),
+            "N+1-OE-mixed-full-flip": os.path.join(_CAMVID_MNV2, "n_plus_one_oe_image.yaml"),
+            "N+1-OE-small-full-flip": os.path.join(_CAMVID_MNV2, "n_plus_one_oe_small.yaml"),
             "N-DML": os.path.join(_CAMVID_MNV2, "n_dml.yaml"),
             "GST-DFC": os.path.join(_CAMVID_MNV2, "gst_dfc.yaml"),
         },
         # model -> the model whose trained weights it evaluates (no training of its own)
-        "reuse": {"N+1-OE-test360": "N+1-OE"},
+        "reuse": {
+            "N+1-OE-test360": "N+1-OE",
+            "N+1-OE-mixed-full-flip": "N+1-OE-mixed-full",
+            "N+1-OE-small-full-flip": "N+1-OE-small-full",
+        },
         # model -> training overrides after the schedule's: the *-full models train at CamVid's
         # full resolution (the config's own scales and 352x352 crops) within the CPU schedule's
         # 2000 iterations; -bpd also weighs the BPD loss as the paper balances it, -mixed fills
-        # the pasted outliers with either texture
+        # the pasted outliers with either texture, -novoid leaves CamVid's void out of class N
+        # (learnt from the pasted outliers alone)
         "train_opts": {
             "N+1-OE-full": _CAMVID_FULL_RES_TRAIN,
             "N+1-OE-image-full": _CAMVID_FULL_RES_TRAIN,
             "N+1-OE-image-full-bpd": [*_CAMVID_FULL_RES_TRAIN, *_PAPER_BPD_BALANCE],
             "N+1-OE-mixed-full": [*_CAMVID_FULL_RES_TRAIN, "INPUT.OUTLIER_PASTE.TEXTURE", "mixed"],
             "N+1-OE-small-full": _CAMVID_FULL_RES_TRAIN,
+            "N+1-OE-mixed-full-novoid": [
+                *_CAMVID_FULL_RES_TRAIN,
+                "INPUT.OUTLIER_PASTE.TEXTURE",
+                "mixed",
+                "MODEL.GOSS.VOID_AS_UNKNOWN",
+                "False",
+            ],  # fmt: skip
         },
         # model -> test-time overrides after the schedule's: N+1-OE, trained at half resolution,
-        # tested at CamVid's full 360x480, and the *-full models
+        # tested at CamVid's full 360x480, the *-full models, and the *-flip ones with test-time
+        # augmentation (the image and its mirror) on the weights of the model they name
         "test_opts": {
             "N+1-OE-test360": _CAMVID_FULL_RES_TEST,
             "N+1-OE-full": _CAMVID_FULL_RES_TEST,
@@ -115,6 +139,9 @@ BENCHMARKS = {
             "N+1-OE-image-full-bpd": _CAMVID_FULL_RES_TEST,
             "N+1-OE-mixed-full": _CAMVID_FULL_RES_TEST,
             "N+1-OE-small-full": _CAMVID_FULL_RES_TEST,
+            "N+1-OE-mixed-full-novoid": _CAMVID_FULL_RES_TEST,
+            "N+1-OE-mixed-full-flip": _CAMVID_FLIP_TEST,
+            "N+1-OE-small-full-flip": _CAMVID_FLIP_TEST,
         },
         "goals": True,  # the results file measures the real-image goals
         # identifiers and clusterers calibrated per model, within the CPU time of one session:
@@ -133,6 +160,9 @@ BENCHMARKS = {
             "N+1-OE-image-full-bpd": ("n_plus_one", "energy"),
             "N+1-OE-mixed-full": ("n_plus_one", "energy"),
             "N+1-OE-small-full": ("n_plus_one", "energy"),
+            "N+1-OE-mixed-full-novoid": ("n_plus_one", "energy"),
+            "N+1-OE-mixed-full-flip": ("n_plus_one", "energy"),
+            "N+1-OE-small-full-flip": ("n_plus_one", "energy"),
             "N-DML": ("dml",),
             "GST-DFC": ("energy",),
         },

@@ -77,6 +77,12 @@ class GOSSDatasetMapper:
             augs = [T.ResizeShortestEdge(cfg.INPUT.MIN_SIZE_TEST, cfg.INPUT.MAX_SIZE_TEST)]
         paste = None
         op = cfg.INPUT.OUTLIER_PASTE
+        g = cfg.MODEL.GOSS
+        if is_train and g.TRAIN_MODE == "n_plus_one" and not (g.VOID_AS_UNKNOWN or op.ENABLED):
+            raise ValueError(
+                "MODEL.GOSS.VOID_AS_UNKNOWN False leaves class N of an N+1-model untrained "
+                "without INPUT.OUTLIER_PASTE.ENABLED"
+            )
         if is_train and op.ENABLED:
             if cfg.MODEL.GOSS.TRAIN_MODE != "n_plus_one":
                 raise ValueError(

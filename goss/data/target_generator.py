@@ -67,9 +67,10 @@ class GOSSTargetGenerator:
 
     The semantic PNGs hold known train ids ``0..N-1``, ``UNKNOWN_LABEL`` (254) for the unknown
     classes and the ignore value (255) for the source's void. Unknown-class pixels are ignored in
-    every mode. Void is ignored by an N-model and is class ``N`` for an N+1-model; pixels already
-    labelled ``N`` (pasted outliers, :class:`goss.data.OutlierPaste`) are class ``N`` and get a
-    BPD field of their own.
+    every mode. Void is ignored by an N-model and is class ``N`` for an N+1-model (unless
+    ``void_as_unknown`` is off: then it is ignored there too); pixels already labelled ``N``
+    (pasted outliers, :class:`goss.data.OutlierPaste`) are class ``N`` and get a BPD field of
+    their own.
     """
 
     def __init__(
@@ -79,6 +80,7 @@ class GOSSTargetGenerator:
         ignore_label=255,
         small_segments=None,
         bpd_opencv_compat=False,
+        void_as_unknown=True,
     ):
         """
         Args:
@@ -88,6 +90,8 @@ class GOSSTargetGenerator:
             small_segments (SmallSegmentWeights or None): the small-segment rule (None: every
                 pixel weighs 1).
             bpd_opencv_compat (bool): BPD targets with the authors' OpenCV distance transform.
+            void_as_unknown (bool): ``"n_plus_one"``: the source's void is class N (True) or
+                ignored (False: class N is learnt from the pasted outliers alone).
         """
         if train_mode not in ("n", "n_plus_one"):
             raise ValueError(f"train_mode must be 'n' or 'n_plus_one', got {train_mode!r}")
@@ -98,6 +102,7 @@ class GOSSTargetGenerator:
             small_segments = SmallSegmentWeights(0, ignore_label=ignore_label)
         self.small_segments = small_segments
         self.bpd_opencv_compat = bpd_opencv_compat
+        self.void_as_unknown = void_as_unknown
 
     @classmethod
     def from_config(cls, cfg):
@@ -110,6 +115,7 @@ class GOSSTargetGenerator:
                 cfg.INPUT.SMALL_SEGMENT_AREA, cfg.INPUT.SMALL_SEGMENT_WEIGHT, ignore
             ),
             cfg.MODEL.BPD_HEAD.OPENCV_COMPAT,
+            cfg.MODEL.GOSS.VOID_AS_UNKNOWN,
         )
 
     def __call__(self, sem_seg, source_sem_seg=None):
@@ -133,7 +139,8 @@ class GOSSTargetGenerator:
         target = labelled.astype(np.int64)
         if self.train_mode == "n_plus_one":
             # Void becomes class N here; padding added later (ImageList) stays ignored.
-            target[target == self.ignore_label] = self.num_known
+            if self.void_as_unknown:
+                target[target == self.ignore_label] = self.num_known
             target[unknown] = self.ignore_label
         return {
             "sem_seg": torch.as_tensor(target),

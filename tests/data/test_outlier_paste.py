@@ -32,6 +32,21 @@ def test_unknown_classes_are_never_trained_on(mode):
     assert (target[0, :16] == 0).all() and (target[0, 16:] == 1).all()
 
 
+def test_void_can_stay_ignored_in_an_n_plus_one_model():
+    out = GOSSTargetGenerator(N, "n_plus_one", void_as_unknown=False)(_sem())
+    target = out["sem_seg"].numpy()
+    assert (target[12:18, 2:8] == IGNORE_LABEL).all()  # void: ignored
+    assert (target[12:18, 20:26] == N).all()  # a pasted outlier: still class N
+    assert (target[2:8, 2:8] == IGNORE_LABEL).all()
+    cfg = small_goss_cfg(num_known=N, train_mode="n_plus_one")
+    cfg.MODEL.GOSS.VOID_AS_UNKNOWN = False
+    with pytest.raises(ValueError, match="VOID_AS_UNKNOWN.*OUTLIER_PASTE"):
+        GOSSDatasetMapper(cfg, True)  # class N would never be trained
+    cfg.INPUT.OUTLIER_PASTE.ENABLED = True
+    assert GOSSDatasetMapper(cfg, True).target_generator.void_as_unknown is False
+    GOSSDatasetMapper(cfg, False)  # inference needs no class-N targets
+
+
 def test_pasted_outlier_is_class_n_with_its_own_field():
     out = GOSSTargetGenerator(N, "n_plus_one")(_sem())
     assert (out["sem_seg"].numpy()[12:18, 20:26] == N).all()

@@ -129,3 +129,29 @@ def test_the_image_texture_models():
 
     cfg = get_goss_cfg(bench["models"]["N+1-OE-image-full"])
     assert cfg.INPUT.OUTLIER_PASTE.ENABLED and cfg.INPUT.OUTLIER_PASTE.TEXTURE == "image"
+
+
+def test_the_small_outlier_model_and_the_flip_rows():
+    tool = load_tool("run_experiment")
+    bench = tool.BENCHMARKS["camvid_goss"]
+    schedule = bench["schedules"]["cpu"]
+    from goss.config import get_goss_cfg
+
+    cfg = get_goss_cfg(
+        bench["models"]["N+1-OE-small-full"],
+        tool.train_command(bench, "N+1-OE-small-full", schedule, "/o", py="python")[4:-2],
+    )
+    paste = cfg.INPUT.OUTLIER_PASTE
+    assert paste.ENABLED and paste.TEXTURE == "mixed" and paste.SIZE_SAMPLING == "log_uniform"
+    assert tuple(paste.SIZE_RANGE) == (0.02, 0.3) and paste.MAX_OBJECTS == 6
+    assert tuple(cfg.INPUT.CROP.SIZE) == (352, 352)  # trained at full resolution
+    # the -flip rows evaluate the weights of their model with TTA: the image and its mirror
+    for flip, base in (("N+1-OE-mixed-full-flip", "N+1-OE-mixed-full"),
+                       ("N+1-OE-small-full-flip", "N+1-OE-small-full")):  # fmt: skip
+        assert bench["reuse"][flip] == base and flip not in bench["train_opts"]
+        cfg = get_goss_cfg(bench["models"][flip], tool.eval_overrides(bench, flip, schedule))
+        assert cfg.TEST.AUG.ENABLED and cfg.TEST.AUG.FLIP
+        assert tuple(cfg.TEST.AUG.MIN_SIZES) == (cfg.INPUT.MIN_SIZE_TEST,) == (360,)
+        # at the test size of the model it reuses
+        base_opts = tool.eval_overrides(bench, base, schedule)
+        assert tool.eval_overrides(bench, flip, schedule)[: len(base_opts)] == base_opts
