@@ -10,7 +10,9 @@ The model runs once over the split; its logits and BPD fields are cached (in mem
 ``--max-cache-mb``, then under ``--cache-dir``). For every identifier x clusterer pair the
 identification settings (MSP / MaxLogit threshold, N+1 beta), the clusterer's settings
 (Super-BPD theta_a, theta_l, theta_s, s_o) and the minimum areas are searched by GQ
-(``goss/engine/calibration.py``). It prints the sweep table, writes ``sweep_<pair>.csv``, and
+(``goss/engine/calibration.py``); with ``--partition-objective GQ_clu`` the Super-BPD thresholds
+are chosen by the quality of the clustering branch's whole-image partition instead. It prints the
+sweep table, writes ``sweep_<pair>.csv``, and
 writes the best settings of each pair as a config ``<identifier>_<clusterer>.yaml`` whose
 ``_BASE_`` is the model's config, for ``tools/train_net.py --eval-only --config-file``;
 ``calibration.json`` lists them with their GQ.
@@ -36,6 +38,7 @@ from goss.data.goss_format import atomic_write_bytes
 from goss.engine.calibration import (
     CLUSTERER_GRIDS,
     IDENTIFICATION_GRIDS,
+    PARTITION_OBJECTIVES,
     MapCache,
     calibrate,
     check_pair,
@@ -77,6 +80,14 @@ def get_parser():
         metavar="DATASET",
         help="after calibrating, evaluate the config as given and every calibrated pair on these "
         "splits (one forward pass each; results under OUTPUT/eval/<dataset>/<row>/)",
+    )
+    p.add_argument(
+        "--partition-objective",
+        choices=PARTITION_OBJECTIVES,
+        default="GQ",
+        help="what chooses the Super-BPD thresholds of super_bpd and split_components: GQ (as "
+        "every other setting) or GQ_clu, the quality of the clustering branch's whole-image "
+        "partition (the other settings are then searched by GQ, given them)",
     )
     p.add_argument("--max-cache-mb", type=int, default=4096, help="in-memory cache bound (MiB)")
     p.add_argument("--cache-dir", help="folder for cached maps beyond --max-cache-mb")
@@ -127,13 +138,15 @@ def cache_maps(model, cfg, dataset, cache, progress=True):
 
 def _write_sweep_csv(path, sweep):
     keys = sorted({k for r in sweep for k in r["settings"]})
+    metrics = ["GQ", "GQ_kn", "GQ_uk", "SQ_uk", "RQ_uk"]
+    metrics += ["GQ_clu"] if any("GQ_clu" in r for r in sweep) else []
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["stage", *keys, "GQ", "GQ_kn", "GQ_uk", "SQ_uk", "RQ_uk"])
+        w.writerow(["stage", *keys, *metrics])
         for r in sweep:
             w.writerow(
                 [r["stage"], *(r["settings"].get(k, "") for k in keys)]
-                + [r[m] for m in ("GQ", "GQ_kn", "GQ_uk", "SQ_uk", "RQ_uk")]
+                + [r.get(m, "") for m in metrics]
             )
 
 
@@ -192,13 +205,21 @@ def run(args):
 
     cache = MapCache(args.max_cache_mb << 20, args.cache_dir)
     summary = {"dataset": dataset, "config": args.config_file, "weights": cfg.MODEL.WEIGHTS}
+    summary["partition_objective"] = args.partition_objective
     summary["configs"], summary["best"] = {}, {}
     model = load_model(cfg)
     try:
         cache_maps(model, cfg, dataset, cache, progress=not args.no_progress)
         for ident in identifiers:
             for clu in clusterers:
-                best, sweep = calibrate(cfg, cache, ident, clu, progress=not args.no_progress)
+                best, sweep = calibrate(
+                    cfg,
+                    cache,
+                    ident,
+                    clu,
+                    progress=not args.no_progress,
+                    partition_objective=args.partition_objective,
+                )
                 pair = f"{ident}_{clu}"
                 logger.info("sweep of %s on %s:\n%s", pair, dataset, format_sweep(sweep))
                 _write_sweep_csv(os.path.join(out_dir, f"sweep_{pair}.csv"), sweep)

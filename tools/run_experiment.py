@@ -101,6 +101,7 @@ BENCHMARKS = {
             "N+1-OE-mixed-full-novoid": os.path.join(_CAMVID_MNV2, "n_plus_one_oe_image.yaml"),
             "N+1-OE-mixed-full-flip": os.path.join(_CAMVID_MNV2, "n_plus_one_oe_image.yaml"),
             "N+1-OE-small-full-flip": os.path.join(_CAMVID_MNV2, "n_plus_one_oe_small.yaml"),
+            "N+1-OE-small-full-flip-clu": os.path.join(_CAMVID_MNV2, "n_plus_one_oe_small.yaml"),
             "N-DML": os.path.join(_CAMVID_MNV2, "n_dml.yaml"),
             "GST-DFC": os.path.join(_CAMVID_MNV2, "gst_dfc.yaml"),
         },
@@ -109,6 +110,7 @@ BENCHMARKS = {
             "N+1-OE-test360": "N+1-OE",
             "N+1-OE-mixed-full-flip": "N+1-OE-mixed-full",
             "N+1-OE-small-full-flip": "N+1-OE-small-full",
+            "N+1-OE-small-full-flip-clu": "N+1-OE-small-full",
         },
         # model -> training overrides after the schedule's: the *-full models train at CamVid's
         # full resolution (the config's own scales and 352x352 crops) within the CPU schedule's
@@ -142,7 +144,11 @@ BENCHMARKS = {
             "N+1-OE-mixed-full-novoid": _CAMVID_FULL_RES_TEST,
             "N+1-OE-mixed-full-flip": _CAMVID_FLIP_TEST,
             "N+1-OE-small-full-flip": _CAMVID_FLIP_TEST,
+            "N+1-OE-small-full-flip-clu": _CAMVID_FLIP_TEST,
         },
+        # model -> its own arguments of tools/calibrate_goss.py: -clu chooses the Super-BPD
+        # thresholds by the quality of the clustering branch's whole-image partition (GQ_clu)
+        "calibrate_opts": {"N+1-OE-small-full-flip-clu": ["--partition-objective", "GQ_clu"]},
         "goals": True,  # the results file measures the real-image goals
         # identifiers and clusterers calibrated per model, within the CPU time of one session:
         # the N-model gets the full set (MaxLogit and energy; MSP, the configs' own, is the "as
@@ -163,6 +169,7 @@ BENCHMARKS = {
             "N+1-OE-mixed-full-novoid": ("n_plus_one", "energy"),
             "N+1-OE-mixed-full-flip": ("n_plus_one", "energy"),
             "N+1-OE-small-full-flip": ("n_plus_one", "energy"),
+            "N+1-OE-small-full-flip-clu": ("n_plus_one", "energy"),
             "N-DML": ("dml",),
             "GST-DFC": ("energy",),
         },
@@ -278,7 +285,10 @@ def _build_command(args, bench):
 
 
 def model_opts(bench, kind, model):
-    """``model``'s own config overrides: ``kind`` "train" (``train_opts``) or "test"."""
+    """
+    ``model``'s own config overrides, ``kind`` "train" (``train_opts``) or "test", or its own
+    arguments of ``tools/calibrate_goss.py`` (``kind`` "calibrate").
+    """
     return bench.get(f"{kind}_opts", {}).get(model, [])
 
 
@@ -373,6 +383,7 @@ def run_experiment(args):
                "--identifiers", *bench.get("identifiers", {}).get(model, IDENTIFIERS),
                "--clusterers", *bench.get("clusterers", {}).get(model, CLUSTERERS),
                "--evaluate", *splits.values(), "--no-progress",
+               *model_opts(bench, "calibrate", model),
                *test_opts, "MODEL.WEIGHTS", weights[model]]  # fmt: skip
 
         def calibrate(cmd=cmd, calib_dir=calib_dir, model=model):
@@ -433,7 +444,7 @@ def run_experiment(args):
         calibration=bench["calibration"],
         goals=bench.get("goals", False),
         model_overrides={
-            m: {kind: model_opts(bench, kind, m) for kind in ("train", "test")}
+            m: {kind: model_opts(bench, kind, m) for kind in ("train", "test", "calibrate")}
             for m in bench["models"]
         },
     )

@@ -39,6 +39,8 @@ __all__ = [
     "CLUSTERER_GRIDS",
     "IDENTIFICATION_GRIDS",
     "MapCache",
+    "PARTITION_GRID",
+    "PARTITION_OBJECTIVES",
     "ScoreQuantiles",
     "calibrate",
     "check_pair",
@@ -105,6 +107,14 @@ CLUSTERER_GRIDS["split_components"] = [
     },
     {_G + "SPLIT_MIN_AREA": [64, 256, 1024, 4096]},
 ]
+# The Super-BPD thresholds searched by GQ_clu (``partition_objective="GQ_clu"``): the clustering
+# branch's whole-image partition, from few regions to many
+PARTITION_GRID = {
+    _PP + "THETA_A": [45.0, 90.0, 120.0],
+    _PP + "THETA_L": [116.0, 160.0, 170.0],
+    _PP + "THETA_S": [68.0, 120.0, 160.0],
+}
+PARTITION_OBJECTIVES = ("GQ", "GQ_clu")
 AREA_GRIDS = [
     {_G + "UNKNOWN_MIN_AREA": [0, 16, 64, 128, 256, 512]},
     {_G + "KNOWN_MIN_AREA": [0, 64, 256]},
@@ -230,8 +240,12 @@ class _Scorer:
         self.num_known = g.NUM_KNOWN_CLASSES
         self.label_divisor = g.LABEL_DIVISOR
 
-    def score(self, settings_list, desc="sweep"):
-        """Returns one GQ summary dict (percent) per settings dict of ``settings_list``."""
+    def score(self, settings_list, desc="sweep", partition_quality=False):
+        """
+        Returns one GQ summary dict (percent) per settings dict of ``settings_list``; with
+        ``partition_quality`` it also holds ``GQ_clu`` (of settings whose clusterer makes a
+        whole-image partition).
+        """
         posts = [_postprocessing(_setting_cfg(self.base_cfg, s)) for s in settings_list]
         accs = [GQAccumulator(self.num_known, diagnostics=False) for _ in settings_list]
         bar = tqdm(
@@ -278,6 +292,9 @@ class _Scorer:
                     pan.numpy(),
                     segs,
                     pred_void=-1,
+                    clusters=partition.numpy()
+                    if partition_quality and partition is not None
+                    else None,
                 )
                 bar.update()
         bar.close()
@@ -343,19 +360,30 @@ def _grid(grid):
     return [dict(zip(keys, values)) for values in itertools.product(*(grid[k] for k in keys))]
 
 
-def calibrate(base_cfg, cache, identifier, clusterer, progress=True):
+def calibrate(base_cfg, cache, identifier, clusterer, progress=True, partition_objective="GQ"):
     """
     Coordinate-ascent search of one identifier x clusterer pair.
+
+    With ``partition_objective="GQ_clu"`` the Super-BPD thresholds of a clusterer that cuts
+    along the whole-image partition (``super_bpd``, ``split_components``) are chosen instead by
+    the quality of that partition, GQ_clu, over :data:`PARTITION_GRID` (the clustering branch
+    tuned for its own task); every other setting is still searched by GQ, given them.
 
     Args:
         base_cfg (CfgNode): the model's config (its values start the search).
         cache (MapCache): the cached maps and GT of the calibration split.
         identifier (str): a key of :data:`IDENTIFICATION_GRIDS`.
         clusterer (str): a key of :data:`CLUSTERER_GRIDS`.
+        partition_objective (str): "GQ" or "GQ_clu" (see above).
     Returns:
         (best, sweep): ``best`` = {settings, GQ, ...}; ``sweep`` = list of rows
-        ``{stage, settings, GQ, GQ_kn, GQ_uk, SQ_uk, RQ_uk}`` in the order tried.
+        ``{stage, settings, GQ, GQ_kn, GQ_uk, SQ_uk, RQ_uk}`` (and ``GQ_clu`` in the partition
+        stage) in the order tried.
     """
+    if partition_objective not in PARTITION_OBJECTIVES:
+        raise ValueError(
+            f"partition objective {partition_objective!r}: one of {PARTITION_OBJECTIVES}"
+        )
     if identifier not in IDENTIFICATION_GRIDS:
         raise ValueError(f"identifier {identifier!r}: one of {sorted(IDENTIFICATION_GRIDS)}")
     if clusterer not in CLUSTERER_GRIDS:
@@ -366,19 +394,45 @@ def calibrate(base_cfg, cache, identifier, clusterer, progress=True):
     ident_grid = _resolve_grid(
         IDENTIFICATION_GRIDS[identifier], cache, scorer.num_known, identifier
     )
+    clusterer_grids = list(CLUSTERER_GRIDS[clusterer])
+    by_partition = partition_objective == "GQ_clu" and clusterer in (
+        "super_bpd",
+        "split_components",
+    )
+    if by_partition:  # the thresholds stage, searched by GQ_clu
+        clusterer_grids[0] = PARTITION_GRID
     stages = [("identification", ident_grid)]
-    stages += [(f"{clusterer} {i + 1}", g) for i, g in enumerate(CLUSTERER_GRIDS[clusterer])]
-    if CLUSTERER_GRIDS[clusterer]:
+    stages += [(f"{clusterer} {i + 1}", g) for i, g in enumerate(clusterer_grids)]
+    if clusterer_grids:
         stages.append(("identification again", ident_grid))
     stages += [("min areas", g) for g in AREA_GRIDS]
     sweep, best_row = [], None
     for stage, grid in stages:
         candidates = [dict(best, **s) for s in _grid(grid)]
-        results = scorer.score(candidates, desc=f"{identifier}/{clusterer}: {stage}")
+        partition_stage = by_partition and stage == f"{clusterer} 1"
+        results = scorer.score(
+            candidates, desc=f"{identifier}/{clusterer}: {stage}", partition_quality=partition_stage
+        )
         for settings, res in zip(candidates, results):
             row = {"stage": stage, "settings": settings}
             row.update({k: res[k] for k in ("GQ", "GQ_kn", "GQ_uk", "SQ_uk", "RQ_uk")})
+            if partition_stage:
+                row["GQ_clu"] = res["GQ_clu"]
             sweep.append(row)
+        if partition_stage:  # the thresholds of the best partition, whatever GQ they give
+            top = max(range(len(results)), key=lambda i: (results[i]["GQ_clu"], -i))
+            best_row = sweep[len(sweep) - len(results) + top]
+            best = dict(candidates[top])
+            logger.info(
+                "%s/%s %s: best GQ_clu %.2f (GQ %.2f) with %s",
+                identifier,
+                clusterer,
+                stage,
+                best_row["GQ_clu"],
+                best_row["GQ"],
+                _short(best),
+            )
+            continue
         top = max(range(len(results)), key=lambda i: (results[i]["GQ"], -i))
         # on a tie the current value stays (a setting changes only where it raises GQ)
         current = _current_values(base_cfg, best, grid)
@@ -430,12 +484,13 @@ def format_sweep(sweep):
     """The sweep as a table (one row per setting tried)."""
     keys = sorted({k for r in sweep for k in r["settings"]}, key=lambda k: k.split(".")[-1])
     varying = [k for k in keys if len({str(r["settings"].get(k)) for r in sweep}) > 1]
+    metrics = ["GQ", "GQ_kn", "GQ_uk"] + (["GQ_clu"] if any("GQ_clu" in r for r in sweep) else [])
     rows = [
         [r["stage"], *(r["settings"].get(k) for k in varying)]
-        + [f"{r[m]:.2f}" for m in ("GQ", "GQ_kn", "GQ_uk")]
+        + [f"{r[m]:.2f}" if m in r else "" for m in metrics]
         for r in sweep
     ]
-    headers = ["stage", *(k.split(".")[-1] for k in varying), "GQ", "GQ_kn", "GQ_uk"]
+    headers = ["stage", *(k.split(".")[-1] for k in varying), *metrics]
     return tabulate(rows, headers=headers, tablefmt="pipe")
 
 

@@ -243,8 +243,12 @@ def write_report(stem, rows, command, schedule, calibration, goals=False, model_
     if model_overrides:
         lines += ["Models with overrides of their own, after the schedule's:", ""]
         for model, o in model_overrides.items():
-            parts = [f"{k} `{' '.join(v)}`" for k, v in (("training", o.get("train")),
-                     ("calibration and evaluation", o.get("test"))) if v]  # fmt: skip
+            kinds = (
+                ("training", o.get("train")),
+                ("calibration and evaluation", o.get("test")),
+                ("calibration (tools/calibrate_goss.py)", o.get("calibrate")),
+            )
+            parts = [f"{k} `{' '.join(v)}`" for k, v in kinds if v]
             lines.append(f"- {model}: " + "; ".join(parts) + ".")
         lines.append("")
     for split in splits:

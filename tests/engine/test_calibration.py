@@ -1,5 +1,6 @@
 """Calibration of post-processing settings on cached maps (goss/engine/calibration.py)."""
 
+import itertools
 import math
 
 import numpy as np
@@ -213,3 +214,68 @@ def test_pairs_the_model_cannot_feed_are_refused():
         calibrate(_cfg(), _synthetic_cache(), "dml", "none", False)
     with pytest.raises(ValueError, match="CLUSTERING_BRANCH"):
         calibrate(_cfg(), _synthetic_cache(), "msp", "dfc", False)
+
+
+def _field_cache():
+    """
+    The synthetic images with a noisy BPD field of their GT regions: the Super-BPD thresholds
+    decide how well its whole-image partition matches the GT (GQ_clu).
+    """
+    from goss.data.bpd_targets import compute_bpd_targets
+
+    rng = np.random.default_rng(0)
+    cache = MapCache(1 << 30)
+    for logits, _, _, gt, record in _synthetic_cache():
+        field, _ = compute_bpd_targets(gt.astype(np.int64), ignore_label=-1)
+        field = field / np.maximum(np.linalg.norm(field, axis=0, keepdims=True), 1e-6)
+        field = field + rng.normal(0, 0.2, field.shape)
+        cache.add(logits, torch.as_tensor(field, dtype=torch.float32), gt.shape, gt, record)
+    return cache
+
+
+def _gq_clu(cache, settings):
+    """GQ_clu of the Super-BPD partition with ``settings``' thresholds, computed directly."""
+    from goss.evaluation.clustering import clustering_stats
+    from goss.evaluation.metrics import class_agnostic_quality
+    from goss.layers import super_bpd
+
+    p = "MODEL.BPD_HEAD.POSTPROCESS."
+    total = None
+    for _, field, _, gt, record in cache:
+        part = super_bpd(
+            field,
+            theta_a=settings[p + "THETA_A"],
+            theta_l=settings[p + "THETA_L"],
+            theta_s=settings[p + "THETA_S"],
+            s_o=5.0,
+        )
+        s = clustering_stats(gt, record["segments_info"], part.numpy())
+        total = s if total is None else total + s
+    return 100.0 * class_agnostic_quality(total)["GQ_clu"]
+
+
+def test_partition_objective_chooses_the_super_bpd_thresholds_by_gq_clu():
+    from goss.engine.calibration import CLUSTERER_GRIDS, PARTITION_GRID
+
+    cache = _field_cache()
+    best, sweep = calibrate(
+        _cfg(), cache, "msp", "split_components", False, partition_objective="GQ_clu"
+    )
+    stage = [r for r in sweep if r["stage"] == "split_components 1"]
+    keys = list(PARTITION_GRID)
+    tried = [tuple(r["settings"][k] for k in keys) for r in stage]
+    assert sorted(tried) == sorted(itertools.product(*PARTITION_GRID.values()))
+    values = [r["GQ_clu"] for r in stage]
+    assert max(values) > min(values)  # the thresholds matter on this field
+    chosen = tuple(best["settings"][k] for k in keys)
+    assert chosen == tried[values.index(max(values))]
+    assert max(values) == pytest.approx(_gq_clu(cache, best["settings"]))
+    # the default objective searches the clusterer's own grid by GQ, without GQ_clu
+    _, sweep = calibrate(_cfg(), cache, "msp", "split_components", False)
+    stage = [r for r in sweep if r["stage"] == "split_components 1"]
+    assert len(stage) == len(
+        list(itertools.product(*CLUSTERER_GRIDS["split_components"][0].values()))
+    )
+    assert not any("GQ_clu" in r for r in stage)
+    with pytest.raises(ValueError, match="partition objective"):
+        calibrate(_cfg(), cache, "msp", "split_components", False, partition_objective="PQ")

@@ -95,6 +95,7 @@ def test_report_lists_the_overrides_of_each_model(tmp_path):
     overrides = {
         "A": {"train": ["INPUT.CROP.SIZE", "(352, 352)"], "test": ["INPUT.MIN_SIZE_TEST", "360"]},
         "B": {"train": [], "test": []},
+        "C": {"train": [], "test": [], "calibrate": ["--partition-objective", "GQ_clu"]},
     }
     write_report(
         str(tmp_path / "r"),
@@ -110,7 +111,8 @@ def test_report_lists_the_overrides_of_each_model(tmp_path):
         "calibration and evaluation `INPUT.MIN_SIZE_TEST 360`." in text
     )
     assert "- B:" not in text
+    assert "- C: calibration (tools/calibrate_goss.py) `--partition-objective GQ_clu`." in text
     payload = json.loads((tmp_path / "r.json").read_text())
-    assert payload["model_overrides"] == {"A": overrides["A"]}
+    assert payload["model_overrides"] == {"A": overrides["A"], "C": overrides["C"]}
     write_report(str(tmp_path / "s"), rows, "cmd", [], "x_val")
     assert "overrides of their own" not in (tmp_path / "s.md").read_text()

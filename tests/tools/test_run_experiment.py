@@ -155,3 +155,17 @@ def test_the_small_outlier_model_and_the_flip_rows():
         # at the test size of the model it reuses
         base_opts = tool.eval_overrides(bench, base, schedule)
         assert tool.eval_overrides(bench, flip, schedule)[: len(base_opts)] == base_opts
+
+
+def test_the_partition_objective_row():
+    tool = load_tool("run_experiment")
+    bench = tool.BENCHMARKS["camvid_goss"]
+    model = "N+1-OE-small-full-flip-clu"
+    assert bench["reuse"][model] == "N+1-OE-small-full"
+    assert tool.model_opts(bench, "calibrate", model) == ["--partition-objective", "GQ_clu"]
+    # the same test-time augmentation as the row it differs from only in calibration
+    schedule = bench["schedules"]["cpu"]
+    assert tool.eval_overrides(bench, model, schedule) == tool.eval_overrides(
+        bench, "N+1-OE-small-full-flip", schedule
+    )
+    assert tool.model_opts(bench, "calibrate", "N+1-OE-small-full-flip") == []
