@@ -4,8 +4,11 @@ The reproducible real-image experiment: build CamVid-GOSS, train with the Mobile
 the N-model, GST (N + CL), an N+1 model (class N from void only), the same with outlier exposure
 (N+1-OE; at full resolution N+1-OE-full, with image-textured outliers N+1-OE-image-full, and that
 with the paper's BPD loss balance N+1-OE-image-full-bpd, with both kinds of textures
-N+1-OE-mixed-full), the N-model + DML and GST with the DFC clustering branch; calibrate each on the
-validation split (its identifiers x clusterers, see BENCHMARKS), evaluate every calibrated row
+N+1-OE-mixed-full, that with many small outliers N+1-OE-small-full and with class N learnt from
+the outliers alone N+1-OE-mixed-full-novoid; the -flip rows evaluate those weights with
+test-time augmentation, -clu also calibrates the Super-BPD thresholds by GQ_clu), the N-model +
+DML and GST with the DFC clustering branch; calibrate each on the validation split (its
+identifiers x clusterers, see BENCHMARKS), evaluate every calibrated row
 (with the oracle rows of the diagnostic evaluation) on val and, when built, test, and write the
 results file with the real-image goals.
 
@@ -102,6 +105,7 @@ BENCHMARKS = {
             "N+1-OE-mixed-full-flip": os.path.join(_CAMVID_MNV2, "n_plus_one_oe_image.yaml"),
             "N+1-OE-small-full-flip": os.path.join(_CAMVID_MNV2, "n_plus_one_oe_small.yaml"),
             "N+1-OE-small-full-flip-clu": os.path.join(_CAMVID_MNV2, "n_plus_one_oe_small.yaml"),
+            "N+1-OE-mixed-full-novoid-flip": os.path.join(_CAMVID_MNV2, "n_plus_one_oe_image.yaml"),
             "N-DML": os.path.join(_CAMVID_MNV2, "n_dml.yaml"),
             "GST-DFC": os.path.join(_CAMVID_MNV2, "gst_dfc.yaml"),
         },
@@ -111,6 +115,7 @@ BENCHMARKS = {
             "N+1-OE-mixed-full-flip": "N+1-OE-mixed-full",
             "N+1-OE-small-full-flip": "N+1-OE-small-full",
             "N+1-OE-small-full-flip-clu": "N+1-OE-small-full",
+            "N+1-OE-mixed-full-novoid-flip": "N+1-OE-mixed-full-novoid",
         },
         # model -> training overrides after the schedule's: the *-full models train at CamVid's
         # full resolution (the config's own scales and 352x352 crops) within the CPU schedule's
@@ -145,6 +150,7 @@ BENCHMARKS = {
             "N+1-OE-mixed-full-flip": _CAMVID_FLIP_TEST,
             "N+1-OE-small-full-flip": _CAMVID_FLIP_TEST,
             "N+1-OE-small-full-flip-clu": _CAMVID_FLIP_TEST,
+            "N+1-OE-mixed-full-novoid-flip": _CAMVID_FLIP_TEST,
         },
         # model -> its own arguments of tools/calibrate_goss.py: -clu chooses the Super-BPD
         # thresholds by the quality of the clustering branch's whole-image partition (GQ_clu)
@@ -170,6 +176,7 @@ BENCHMARKS = {
             "N+1-OE-mixed-full-flip": ("n_plus_one", "energy"),
             "N+1-OE-small-full-flip": ("n_plus_one", "energy"),
             "N+1-OE-small-full-flip-clu": ("n_plus_one", "energy"),
+            "N+1-OE-mixed-full-novoid-flip": ("n_plus_one", "energy"),
             "N-DML": ("dml",),
             "GST-DFC": ("energy",),
         },

@@ -147,7 +147,8 @@ def test_the_small_outlier_model_and_the_flip_rows():
     assert tuple(cfg.INPUT.CROP.SIZE) == (352, 352)  # trained at full resolution
     # the -flip rows evaluate the weights of their model with TTA: the image and its mirror
     for flip, base in (("N+1-OE-mixed-full-flip", "N+1-OE-mixed-full"),
-                       ("N+1-OE-small-full-flip", "N+1-OE-small-full")):  # fmt: skip
+                       ("N+1-OE-small-full-flip", "N+1-OE-small-full"),
+                       ("N+1-OE-mixed-full-novoid-flip", "N+1-OE-mixed-full-novoid")):  # fmt: skip
         assert bench["reuse"][flip] == base and flip not in bench["train_opts"]
         cfg = get_goss_cfg(bench["models"][flip], tool.eval_overrides(bench, flip, schedule))
         assert cfg.TEST.AUG.ENABLED and cfg.TEST.AUG.FLIP
@@ -155,6 +156,18 @@ def test_the_small_outlier_model_and_the_flip_rows():
         # at the test size of the model it reuses
         base_opts = tool.eval_overrides(bench, base, schedule)
         assert tool.eval_overrides(bench, flip, schedule)[: len(base_opts)] == base_opts
+
+
+def test_the_void_free_class_n_model():
+    tool = load_tool("run_experiment")
+    bench = tool.BENCHMARKS["camvid_goss"]
+    from goss.config import get_goss_cfg
+
+    model = "N+1-OE-mixed-full-novoid"
+    cmd = tool.train_command(bench, model, bench["schedules"]["cpu"], "/o", py="python")
+    cfg = get_goss_cfg(bench["models"][model], cmd[4:-2])
+    assert not cfg.MODEL.GOSS.VOID_AS_UNKNOWN and cfg.INPUT.OUTLIER_PASTE.ENABLED
+    assert cfg.INPUT.OUTLIER_PASTE.TEXTURE == "mixed" and tuple(cfg.INPUT.CROP.SIZE) == (352, 352)
 
 
 def test_the_partition_objective_row():
