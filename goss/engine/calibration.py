@@ -423,34 +423,21 @@ def calibrate(base_cfg, cache, identifier, clusterer, progress=True, partition_o
             top = max(range(len(results)), key=lambda i: (results[i]["GQ_clu"], -i))
             best_row = sweep[len(sweep) - len(results) + top]
             best = dict(candidates[top])
-            logger.info(
-                "%s/%s %s: best GQ_clu %.2f (GQ %.2f) with %s",
-                identifier,
-                clusterer,
-                stage,
-                best_row["GQ_clu"],
-                best_row["GQ"],
-                _short(best),
-            )
-            continue
-        top = max(range(len(results)), key=lambda i: (results[i]["GQ"], -i))
-        # on a tie the current value stays (a setting changes only where it raises GQ)
-        current = _current_values(base_cfg, best, grid)
-        if current in _grid(grid):
-            i = _grid(grid).index(current)
-            if results[i]["GQ"] >= results[top]["GQ"]:
-                top = i
-        if best_row is None or results[top]["GQ"] >= best_row["GQ"]:
-            best_row = sweep[len(sweep) - len(results) + top]
-            best = dict(candidates[top])
-        logger.info(
-            "%s/%s %s: best GQ %.2f with %s",
-            identifier,
-            clusterer,
-            stage,
-            best_row["GQ"],
-            _short(best),
-        )
+        else:
+            top = max(range(len(results)), key=lambda i: (results[i]["GQ"], -i))
+            # on a tie the current value stays (a setting changes only where it raises GQ)
+            current = _current_values(base_cfg, best, grid)
+            if current in _grid(grid):
+                i = _grid(grid).index(current)
+                if results[i]["GQ"] >= results[top]["GQ"]:
+                    top = i
+            if best_row is None or results[top]["GQ"] >= best_row["GQ"]:
+                best_row = sweep[len(sweep) - len(results) + top]
+                best = dict(candidates[top])
+        score = f"GQ {best_row['GQ']:.2f}"
+        if partition_stage:
+            score = f"GQ_clu {best_row['GQ_clu']:.2f} ({score})"
+        logger.info("%s/%s %s: best %s with %s", identifier, clusterer, stage, score, _short(best))
     return dict(best_row), sweep
 
 
