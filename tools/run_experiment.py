@@ -134,7 +134,7 @@ BENCHMARKS = {
                 "mixed",
                 "MODEL.GOSS.VOID_AS_UNKNOWN",
                 "False",
-            ],  # fmt: skip
+            ],
         },
         # model -> test-time overrides after the schedule's: N+1-OE, trained at half resolution,
         # tested at CamVid's full 360x480, the *-full models, and the *-flip ones with test-time

@@ -84,13 +84,13 @@ class GOSSDatasetMapper:
                 "without INPUT.OUTLIER_PASTE.ENABLED"
             )
         if is_train and op.ENABLED:
-            if cfg.MODEL.GOSS.TRAIN_MODE != "n_plus_one":
+            if g.TRAIN_MODE != "n_plus_one":
                 raise ValueError(
                     "INPUT.OUTLIER_PASTE.ENABLED pastes class-N objects and needs "
-                    f"MODEL.GOSS.TRAIN_MODE n_plus_one, got {cfg.MODEL.GOSS.TRAIN_MODE!r}"
+                    f"MODEL.GOSS.TRAIN_MODE n_plus_one, got {g.TRAIN_MODE!r}"
                 )
             paste = OutlierPaste(
-                cfg.MODEL.GOSS.NUM_KNOWN_CLASSES,
+                g.NUM_KNOWN_CLASSES,
                 op.PROB,
                 op.MAX_OBJECTS,
                 op.SIZE_RANGE,

@@ -395,12 +395,10 @@ def calibrate(base_cfg, cache, identifier, clusterer, progress=True, partition_o
         IDENTIFICATION_GRIDS[identifier], cache, scorer.num_known, identifier
     )
     clusterer_grids = list(CLUSTERER_GRIDS[clusterer])
-    by_partition = partition_objective == "GQ_clu" and clusterer in (
-        "super_bpd",
-        "split_components",
-    )
-    if by_partition:  # the thresholds stage, searched by GQ_clu
-        clusterer_grids[0] = PARTITION_GRID
+    # the clusterer's Super-BPD thresholds stage (super_bpd, split_components), by GQ_clu
+    if partition_objective == "GQ_clu" and clusterer_grids:
+        if set(clusterer_grids[0]) == set(PARTITION_GRID):
+            clusterer_grids[0] = PARTITION_GRID
     stages = [("identification", ident_grid)]
     stages += [(f"{clusterer} {i + 1}", g) for i, g in enumerate(clusterer_grids)]
     if clusterer_grids:
@@ -409,7 +407,7 @@ def calibrate(base_cfg, cache, identifier, clusterer, progress=True, partition_o
     sweep, best_row = [], None
     for stage, grid in stages:
         candidates = [dict(best, **s) for s in _grid(grid)]
-        partition_stage = by_partition and stage == f"{clusterer} 1"
+        partition_stage = grid is PARTITION_GRID
         results = scorer.score(
             candidates, desc=f"{identifier}/{clusterer}: {stage}", partition_quality=partition_stage
         )

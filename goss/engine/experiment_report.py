@@ -236,7 +236,8 @@ def write_report(stem, rows, command, schedule, calibration, goals=False, model_
         "",
         f"Produced by `{command}` (training overrides: `{' '.join(schedule) or 'none'}`).",
         f"Post-processing settings were calibrated by GQ on `{calibration}` "
-        "(`tools/calibrate_goss.py`); rows on that split are therefore optimistic. "
+        "(`tools/calibrate_goss.py`, with a model's own calibration arguments where listed below); "
+        "rows on that split are therefore optimistic. "
         "GQ values are percent; CIs are bootstrap 95% intervals over images.",
         "",
     ]
