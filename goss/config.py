@@ -70,14 +70,20 @@ def add_goss_config(cfg):
     # components of the unknown mask), "split_components" (those components, cut along Super-BPD
     # regions into pieces of at least SPLIT_MIN_AREA pixels), "dfc" (8-connected regions of the
     # DFC head's argmax; needs CLUSTERING_BRANCH "dfc"), "felzenszwalb" (Felzenszwalb-Huttenlocher
-    # graph segmentation of the image, training-free) or "none" (one segment per image: the OSS
-    # baseline).
+    # graph segmentation of the image, training-free), "seeded_components" (the unknown mask
+    # grown from seeds of high unknown score, split along the score's valleys; SEED_*) or "none"
+    # (one segment per image: the OSS baseline).
     cfg.MODEL.GOSS.UNKNOWN_CLUSTERING = "super_bpd"
     # The clustering branch the model trains: "bpd" (MODEL.BPD_HEAD, the paper's GST) or "dfc"
     # (MODEL.DFC_HEAD, differentiable feature clustering, the paper's Table 6).
     cfg.MODEL.GOSS.CLUSTERING_BRANCH = "bpd"
     # split_components: a piece of a component smaller than this joins the component's largest.
     cfg.MODEL.GOSS.SPLIT_MIN_AREA = 256
+    # seeded_components: the share of an image's unknown pixels, the least confidently unknown,
+    # that are no seed (in [0, 1); 0 gives the connected components of the mask).
+    cfg.MODEL.GOSS.SEED_QUANTILE = 0.5
+    # seeded_components: seed components smaller than this many pixels are no seeds.
+    cfg.MODEL.GOSS.SEED_MIN_AREA = 16
     # Keep the weights and run the network in the channels-last memory format: the same model,
     # with faster convolutions on the CPU (oneDNN); the MobileNetV2 configs turn it on.
     cfg.MODEL.GOSS.CHANNELS_LAST = False

@@ -162,7 +162,7 @@ def _parts(model, image, timer):
 
     def cluster():
         img = upsample_image(image.to(model.device), (h, w)) if fusion.needs_image else None
-        return fusion.cluster(labels, resize_map(field, (h, w)), image=img)[0]
+        return fusion.cluster(labels, resize_map(field, (h, w)), image=img, unknown_score=score)[0]
 
     clusters = timer("clustering", cluster)
 

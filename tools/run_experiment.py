@@ -106,6 +106,9 @@ BENCHMARKS = {
             "N+1-OE-small-full-flip": os.path.join(_CAMVID_MNV2, "n_plus_one_oe_small.yaml"),
             "N+1-OE-small-full-flip-clu": os.path.join(_CAMVID_MNV2, "n_plus_one_oe_small.yaml"),
             "N+1-OE-mixed-full-novoid-flip": os.path.join(_CAMVID_MNV2, "n_plus_one_oe_image.yaml"),
+            "N+1-OE-mixed-full-novoid-flip-clu": os.path.join(
+                _CAMVID_MNV2, "n_plus_one_oe_image.yaml"
+            ),
             "N-DML": os.path.join(_CAMVID_MNV2, "n_dml.yaml"),
             "GST-DFC": os.path.join(_CAMVID_MNV2, "gst_dfc.yaml"),
         },
@@ -116,6 +119,7 @@ BENCHMARKS = {
             "N+1-OE-small-full-flip": "N+1-OE-small-full",
             "N+1-OE-small-full-flip-clu": "N+1-OE-small-full",
             "N+1-OE-mixed-full-novoid-flip": "N+1-OE-mixed-full-novoid",
+            "N+1-OE-mixed-full-novoid-flip-clu": "N+1-OE-mixed-full-novoid",
         },
         # model -> training overrides after the schedule's: the *-full models train at CamVid's
         # full resolution (the config's own scales and 352x352 crops) within the CPU schedule's
@@ -151,10 +155,14 @@ BENCHMARKS = {
             "N+1-OE-small-full-flip": _CAMVID_FLIP_TEST,
             "N+1-OE-small-full-flip-clu": _CAMVID_FLIP_TEST,
             "N+1-OE-mixed-full-novoid-flip": _CAMVID_FLIP_TEST,
+            "N+1-OE-mixed-full-novoid-flip-clu": _CAMVID_FLIP_TEST,
         },
         # model -> its own arguments of tools/calibrate_goss.py: -clu chooses the Super-BPD
         # thresholds by the quality of the clustering branch's whole-image partition (GQ_clu)
-        "calibrate_opts": {"N+1-OE-small-full-flip-clu": ["--partition-objective", "GQ_clu"]},
+        "calibrate_opts": {
+            "N+1-OE-small-full-flip-clu": ["--partition-objective", "GQ_clu"],
+            "N+1-OE-mixed-full-novoid-flip-clu": ["--partition-objective", "GQ_clu"],
+        },
         "goals": True,  # the results file measures the real-image goals
         # identifiers and clusterers calibrated per model, within the CPU time of one session:
         # the N-model gets the full set (MaxLogit and energy; MSP, the configs' own, is the "as
@@ -177,11 +185,20 @@ BENCHMARKS = {
             "N+1-OE-small-full-flip": ("n_plus_one", "energy"),
             "N+1-OE-small-full-flip-clu": ("n_plus_one", "energy"),
             "N+1-OE-mixed-full-novoid-flip": ("n_plus_one", "energy"),
+            "N+1-OE-mixed-full-novoid-flip-clu": ("n_plus_one",),
             "N-DML": ("dml",),
             "GST-DFC": ("energy",),
         },
         "clusterers": {
             "N-model": ("super_bpd", "split_components", "connected_components", "none"),
+            # the best identification also with the clusterer that splits its mask along the
+            # valleys of its unknown score; -clu is there for the partition (GQ_clu) alone
+            "N+1-OE-mixed-full-novoid-flip": (
+                "split_components",
+                "connected_components",
+                "seeded_components",
+            ),
+            "N+1-OE-mixed-full-novoid-flip-clu": ("split_components",),
             # the DFC model has no BPD field: its own clusters instead of the Super-BPD ones
             "GST-DFC": ("dfc", "felzenszwalb", "connected_components"),
         },
@@ -229,7 +246,32 @@ def get_parser():
         "<benchmark>_<schedule> for the others)",
     )
     p.add_argument("--stop-after", help="stop after the stage of this name (e.g. train_GST)")
+    p.add_argument(
+        "--models",
+        nargs="+",
+        metavar="MODEL",
+        help="run the stages of these models only (and the training of the models whose weights "
+        "they evaluate); the other models' rows are carried over from the results file of an "
+        "earlier run of the same command, which must hold them with the same overrides",
+    )
     return p
+
+
+def selected_models(bench, names):
+    """
+    The models whose stages run: ``names`` (all of the benchmark's when None) in the benchmark's
+    order, as ``(evaluated, trained)`` lists; ``trained`` adds the models whose weights an
+    evaluated model reuses. Raises SystemExit on a name the benchmark does not have.
+    """
+    models, reuse = list(bench["models"]), bench.get("reuse", {})
+    if names is None:
+        return models, [m for m in models if m not in reuse]
+    unknown = [n for n in names if n not in bench["models"]]
+    if unknown:
+        raise SystemExit(f"--models: no model {', '.join(unknown)}; the benchmark has {models}")
+    evaluated = [m for m in models if m in names]
+    needed = {reuse.get(m, m) for m in evaluated}
+    return evaluated, [m for m in models if m in needed and m not in reuse]
 
 
 class Stages:
@@ -323,6 +365,20 @@ def eval_overrides(bench, model, schedule):
     return [*schedule, *model_opts(bench, "test", model)]
 
 
+def _command(argv):
+    """The command line of the results file: ``argv`` without ``--models`` and its names."""
+    out, skip = [], False
+    for a in argv:
+        if a == "--models" or a.startswith("--models="):
+            skip = a == "--models"
+            continue
+        if skip and not a.startswith("-"):
+            continue
+        skip = False
+        out.append(a)
+    return " ".join(["python tools/run_experiment.py", *out])
+
+
 def _built_evaluation_splits(args, bench):
     """The evaluation splits whose GOSS ground truth exists under the datasets root."""
     out = {}
@@ -352,6 +408,28 @@ def run_experiment(args):
             return True
         return False
 
+    evaluated, trained = selected_models(bench, args.models)
+    results = args.results
+    if results is None:
+        name = args.benchmark if args.schedule == "cpu" else f"{args.benchmark}_{args.schedule}"
+        results = os.path.join(ROOT, "projects", "GOSS", "results", name)
+    overrides = {
+        m: {kind: model_opts(bench, kind, m) for kind in ("train", "test", "calibrate")}
+        for m in bench["models"]
+    }
+    from goss.engine.experiment_report import carried_rows
+
+    try:  # checked before any stage runs
+        carried = carried_rows(
+            results,
+            [m for m in bench["models"] if m not in evaluated],
+            schedule,
+            bench["calibration"],
+            overrides,
+        )
+    except ValueError as e:
+        raise SystemExit(f"--models: {e}") from None
+
     build = _build_command(args, bench)
     stages.run(
         "build", {"cmd": build}, lambda: _run(build, os.path.join(logs, "build.log"), env) or {}
@@ -361,9 +439,7 @@ def run_experiment(args):
 
     weights = {}
     reuse = bench.get("reuse", {})
-    for model in bench["models"]:
-        if model in reuse:  # evaluated with another model's weights
-            continue
+    for model in trained:  # the others are evaluated with another model's weights
         model_dir = os.path.join(out, "models", model)
         cmd = train_command(bench, model, schedule, model_dir, py)
 
@@ -380,9 +456,11 @@ def run_experiment(args):
 
     splits = _built_evaluation_splits(args, bench)
     calibrated, rows = {}, []
-    for model in reuse:
-        weights[model] = weights[reuse[model]]
-    for model, cfg in bench["models"].items():
+    for model in evaluated:
+        if model in reuse:
+            weights[model] = weights[reuse[model]]
+    for model in evaluated:
+        cfg = bench["models"][model]
         test_opts = eval_overrides(bench, model, schedule)
         calib_dir = os.path.join(out, "calibration", model)
         cmd = [py, "tools/calibrate_goss.py", "--config-file", cfg,
@@ -436,24 +514,20 @@ def run_experiment(args):
                 "settings": {},
             }
         )
-    results = args.results
-    if results is None:
-        name = args.benchmark if args.schedule == "cpu" else f"{args.benchmark}_{args.schedule}"
-        results = os.path.join(ROOT, "projects", "GOSS", "results", name)
-    command = "python tools/run_experiment.py " + " ".join(sys.argv[1:])
     from goss.engine.experiment_report import write_report
 
+    by_model = {m: [] for m in bench["models"]}
+    for r in [*carried, *rows]:
+        by_model[r["model"]].append(r)
     write_report(
         results,
-        rows,
-        command=command,
+        [r for model_rows in by_model.values() for r in model_rows],
+        command=_command(sys.argv[1:]),
         schedule=schedule,
         calibration=bench["calibration"],
         goals=bench.get("goals", False),
-        model_overrides={
-            m: {kind: model_opts(bench, kind, m) for kind in ("train", "test", "calibrate")}
-            for m in bench["models"]
-        },
+        model_overrides=overrides,
+        carried=[m for m in bench["models"] if m not in evaluated],
     )
     logger.info("wrote %s.md and %s.json", results, results)
     return 0

@@ -9,7 +9,7 @@ from ..data.goss_format import atomic_write_bytes
 from ..evaluation.diagnostics import DIAGNOSTIC_ROWS, SIZE_BUCKETS
 from ..evaluation.report import json_safe
 
-__all__ = ["GOALS", "goal_rows", "write_report"]
+__all__ = ["GOALS", "carried_rows", "goal_rows", "write_report"]
 
 # The real-image goals: metric -> the value a row should reach (percent).
 GOALS = {"AUROC": 90.0, "GQ_uk": 20.0, "GQ": 35.0, "GQ_clu": 20.0}
@@ -210,7 +210,66 @@ def _goal_table(goals):
     return tabulate(body, headers=["goal", "best value", "row", "status"], tablefmt="pipe")
 
 
-def write_report(stem, rows, command, schedule, calibration, goals=False, model_overrides=None):
+def _own_overrides(overrides):
+    """A model's overrides without the empty kinds (how they compare across results files)."""
+    return {kind: list(v) for kind, v in (overrides or {}).items() if v}
+
+
+def carried_rows(stem, models, schedule, calibration, model_overrides):
+    """
+    The rows of ``models`` in the results file ``<stem>.json`` of an earlier run, for a run that
+    evaluates the other models only (``run_experiment.py --models``).
+
+    Args:
+        stem (str): the results file's path without extension.
+        models (list[str]): the models whose rows are carried over.
+        schedule, calibration, model_overrides: as :func:`write_report` is given them now; the
+            file must have been written with the same schedule, calibration split and, for each
+            model in ``models``, the same overrides.
+    Returns:
+        list[dict]: the rows (``model``, ``split``, ``dataset``, ``row``, ``settings``,
+        ``metrics``) in the file's order.
+    Raises:
+        ValueError: naming the file and what differs (or is missing).
+    """
+    path = f"{stem}.json"
+    if not models:
+        return []
+    if not os.path.isfile(path):
+        raise ValueError(f"{path} does not exist: nothing to carry the rows of {models} from")
+    with open(path) as f:
+        recorded = json.load(f)
+    for key, now in (("schedule", list(schedule)), ("calibration", calibration)):
+        if recorded.get(key) != now:
+            raise ValueError(
+                f"{path} was written with {key} {recorded.get(key)!r}, this run has {now!r}: "
+                "run every model again (without --models)"
+            )
+    old = recorded.get("model_overrides", {})
+    rows = []
+    for model in models:
+        if _own_overrides(old.get(model)) != _own_overrides(model_overrides.get(model)):
+            raise ValueError(
+                f"{path}: the overrides of {model} changed since it was written: "
+                f"run it again (--models {model})"
+            )
+        own = [r for r in recorded["rows"] if r["model"] == model]
+        if not own:
+            raise ValueError(f"{path} holds no rows of {model}: run it (--models {model})")
+        rows += own
+    return rows
+
+
+def write_report(
+    stem,
+    rows,
+    command,
+    schedule,
+    calibration,
+    goals=False,
+    model_overrides=None,
+    carried=(),
+):
     """
     Write ``<stem>.md`` and ``<stem>.json`` from the experiment's evaluated rows.
 
@@ -224,9 +283,13 @@ def write_report(stem, rows, command, schedule, calibration, goals=False, model_
         goals (bool): add the :data:`GOALS` table per split (the real-image benchmark).
         model_overrides (dict or None): model -> ``{"train": [...], "test": [...]}``, the config
             overrides a model adds after the schedule's (listed under the header).
+        carried (sequence of str): the models whose rows (with ``metrics`` instead of
+            ``results``) an earlier run of ``command`` produced (:func:`carried_rows`).
     """
     model_overrides = {m: o for m, o in (model_overrides or {}).items() if any(o.values())}
     for r in rows:
+        if "metrics" in r:  # carried over from an earlier run
+            continue
         with open(r["results"]) as f:
             res = json.load(f)
         r["metrics"] = {k: res[k] for k in _KEYS if k in res}
@@ -241,6 +304,14 @@ def write_report(stem, rows, command, schedule, calibration, goals=False, model_
         "GQ values are percent; CIs are bootstrap 95% intervals over images.",
         "",
     ]
+    ran = [m for m in dict.fromkeys(r["model"] for r in rows) if m not in carried]
+    if carried:
+        lines += [
+            f"The last run of that command had `--models {' '.join(ran)}`; the rows of the "
+            f"other models ({', '.join(carried)}) are those of earlier runs of it, carried over "
+            "(`--models MODEL` reruns a model's stages).",
+            "",
+        ]
     if model_overrides:
         lines += ["Models with overrides of their own, after the schedule's:", ""]
         for model, o in model_overrides.items():
@@ -284,6 +355,7 @@ def write_report(stem, rows, command, schedule, calibration, goals=False, model_
         "schedule": schedule,
         "model_overrides": model_overrides,
         "calibration": calibration,
+        "carried_over": list(carried),
         "rows": [
             {k: r[k] for k in ("model", "split", "dataset", "row", "settings", "metrics")}
             for r in rows

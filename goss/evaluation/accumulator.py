@@ -134,6 +134,7 @@ class GQAccumulator:
                 clusterer,
                 where,
                 components,
+                unknown_score,
             )
         self.stats += s
         self.images.append(record)

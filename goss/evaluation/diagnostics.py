@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from ..layers.connected_components import connected_components
+from ..modeling.clustering.build import reads_unknown_score
 from .clustering import clustering_stats, gt_components
 from .metrics import category_quality
 from .stats import GQStats, image_stats
@@ -98,11 +99,17 @@ def _unknown_row(gt_ids, gt_segments, labels, num_known, where):
     return out
 
 
-def _model_clusters_on(mask, clusters, clusterer):
+def _model_clusters_on(mask, clusters, clusterer, unknown_score=None):
     """
     The model's clusterer applied to ``mask`` (int64, 0 = none), or None if unknown. A clusterer
-    with a whole-image partition gets the row's partition ``clusters`` (negative ids are void).
+    with a whole-image partition gets the row's partition ``clusters`` (negative ids are void),
+    one that reads the unknown score the model's ``unknown_score`` (None without it).
     """
+    if reads_unknown_score(clusterer):
+        if unknown_score is None:
+            return None
+        score = torch.from_numpy(np.asarray(unknown_score, dtype=np.float32))
+        return clusterer(torch.from_numpy(mask), unknown_score=score).cpu().numpy()
     if clusterer is not None and not hasattr(clusterer, "partition"):
         return clusterer(torch.from_numpy(mask)).cpu().numpy()
     if clusters is None:
@@ -155,6 +162,7 @@ class DiagnosticAccumulator:
         clusterer=None,
         where="image",
         components=None,
+        unknown_score=None,
     ):
         """
         Args:
@@ -164,6 +172,8 @@ class DiagnosticAccumulator:
             field (ndarray or None): float ``[2, H, W]`` predicted BPD field.
             clusterer (callable or None): the model's clusterer (``UNKNOWN_CLUSTERER_REGISTRY``).
             components (ndarray or None): ``gt_components`` of the GT, when already computed.
+            unknown_score (ndarray or None): float ``[H, W]``, the model's (for a clusterer that
+                reads it).
         """
         n = self.num_known
         self.sizes += size_bucket_stats(matches, n)
@@ -174,7 +184,9 @@ class DiagnosticAccumulator:
         labels = {
             "model_id_connected_components": connected_components(predicted).numpy(),
             "model_id_no_spill_connected_components": connected_components(no_spill).numpy(),
-            "oracle_id_model_clusters": _model_clusters_on(oracle, clusters, clusterer),
+            "oracle_id_model_clusters": _model_clusters_on(
+                oracle, clusters, clusterer, unknown_score
+            ),
             "oracle_id_connected_components": connected_components(oracle).numpy(),
             "oracle_id_one_segment": oracle.astype(np.int64),
         }

@@ -10,7 +10,7 @@ import logging
 import torch
 import torch.nn.functional as F
 
-from .clustering import build_unknown_clusterer
+from .clustering import build_unknown_clusterer, reads_unknown_score
 from .identification import UnknownIdentifier
 
 __all__ = [
@@ -191,7 +191,9 @@ class GOSSFusion:
         out = {"unknown_score": unknown_score}
         if probabilities:
             out["sem_seg"] = logits.softmax(dim=0)
-        clusters, partition = self.cluster(labels, field, partition=partition, image=image)
+        clusters, partition = self.cluster(
+            labels, field, partition=partition, image=image, unknown_score=unknown_score
+        )
         if partition is not None:
             out["clusters"] = partition
         out["panoptic_seg"] = (self.segmentation(labels, clusters), None)
@@ -199,9 +201,11 @@ class GOSSFusion:
             out["bpd_field"] = field
         return out
 
-    def cluster(self, labels, field, *, partition=None, image=None):
+    def cluster(self, labels, field, *, partition=None, image=None, unknown_score=None):
         """
-        The clusters of the unknown pixels of ``labels`` (``[H, W]``, unknown ``N``).
+        The clusters of the unknown pixels of ``labels`` (``[H, W]``, unknown ``N``);
+        ``unknown_score`` (``[H, W]``, the identifier's) for a clusterer that reads it
+        (``seeded_components``).
 
         Returns:
             (Tensor or None, Tensor or None): the clusterer's output for the unknown mask (int
@@ -210,6 +214,8 @@ class GOSSFusion:
         """
         unknown = labels == self.num_known
         clusterer = self.clusterer
+        if reads_unknown_score(clusterer):
+            return clusterer(unknown, field, unknown_score=unknown_score), None
         if not hasattr(clusterer, "partition"):
             return clusterer(unknown, field), None
         if partition is None:

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from goss.engine.experiment_report import goal_rows, write_report
+from goss.engine.experiment_report import carried_rows, goal_rows, write_report
 
 
 def _row(model, row, **metrics):
@@ -77,7 +77,8 @@ def _evaluated_rows(tmp_path):
         path = tmp_path / f"{i}.json"
         metrics = {k: v for k, v in r["metrics"].items() if "oracle" not in k}
         path.write_text(json.dumps(dict(metrics, num_images=3)))
-        rows.append(dict(r, split="val", dataset="x_val", results=str(path), settings={}))
+        own = {k: v for k, v in r.items() if k != "metrics"}
+        rows.append(dict(own, split="val", dataset="x_val", results=str(path), settings={}))
     return rows
 
 
@@ -116,3 +117,50 @@ def test_report_lists_the_overrides_of_each_model(tmp_path):
     assert payload["model_overrides"] == {"A": overrides["A"], "C": overrides["C"]}
     write_report(str(tmp_path / "s"), rows, "cmd", [], "x_val")
     assert "overrides of their own" not in (tmp_path / "s.md").read_text()
+
+
+def _written(tmp_path, overrides):
+    rows = _evaluated_rows(tmp_path)
+    write_report(str(tmp_path / "r"), rows, "cmd", ["S", "1"], "x_val", model_overrides=overrides)
+    return str(tmp_path / "r")
+
+
+def test_carried_rows_are_the_recorded_rows_of_the_models_named(tmp_path):
+    overrides = {"N+1-OE": {"train": ["A", "1"], "test": []}}
+    stem = _written(tmp_path, overrides)
+    rows = carried_rows(stem, ["N+1-OE"], ["S", "1"], "x_val", overrides)
+    assert [r["row"] for r in rows] == ["n_plus_one/split_components", "n_plus_one/super_bpd"]
+    assert rows[0]["metrics"]["GQ_uk"] == 17.0 and "results" not in rows[0]
+    # an empty kind equals a missing one
+    assert carried_rows(stem, ["N-model"], ["S", "1"], "x_val", {"N-model": {"calibrate": []}})
+    assert carried_rows(stem, [], ["S", "1"], "x_val", overrides) == []
+
+
+def test_carried_rows_refuse_what_changed_naming_the_file(tmp_path):
+    overrides = {"N+1-OE": {"train": ["A", "1"]}}
+    stem = _written(tmp_path, overrides)
+    with pytest.raises(ValueError, match=r"r\.json: the overrides of N\+1-OE changed"):
+        carried_rows(stem, ["N+1-OE"], ["S", "1"], "x_val", {"N+1-OE": {"train": ["A", "2"]}})
+    with pytest.raises(ValueError, match="written with schedule"):
+        carried_rows(stem, ["N-model"], ["S", "2"], "x_val", overrides)
+    with pytest.raises(ValueError, match="written with calibration"):
+        carried_rows(stem, ["N-model"], ["S", "1"], "y_val", overrides)
+    with pytest.raises(ValueError, match="holds no rows of GST"):
+        carried_rows(stem, ["GST"], ["S", "1"], "x_val", overrides)
+    with pytest.raises(ValueError, match="nope.json does not exist"):
+        carried_rows(str(tmp_path / "nope"), ["GST"], ["S", "1"], "x_val", overrides)
+
+
+def test_the_report_says_which_rows_were_carried_over(tmp_path):
+    stem = _written(tmp_path, {})
+    carried = carried_rows(stem, ["N-model"], ["S", "1"], "x_val", {})
+    new = [r for r in _evaluated_rows(tmp_path) if r["model"] != "N-model"]
+    write_report(
+        str(tmp_path / "t"), carried + new, "cmd", ["S", "1"], "x_val", carried=["N-model"]
+    )
+    text = (tmp_path / "t.md").read_text()
+    assert "had `--models N+1-OE`; the rows of the other models (N-model)" in text
+    payload = json.loads((tmp_path / "t.json").read_text())
+    assert payload["carried_over"] == ["N-model"]
+    recorded = json.loads((tmp_path / "r.json").read_text())
+    assert payload["rows"] == recorded["rows"]

@@ -82,6 +82,57 @@ def test_rerun_skips_every_finished_stage(experiment):
         assert f"[{stage}] done earlier, skipped" in second
 
 
+def test_models_reruns_some_and_carries_the_others_rows_over(experiment):
+    out, _, _ = experiment
+    recorded = json.loads((out / "results.json").read_text())
+    # a marked copy of the results file: N-model's rows must come back as they are recorded
+    for r in recorded["rows"]:
+        if r["model"] == "N-model":
+            r["metrics"]["GQ"] = -1.0
+    (out / "carry.json").write_text(json.dumps(recorded))
+    cmd = [sys.executable, "tools/run_experiment.py", "--benchmark", "goss_shapes",
+           "--schedule", "tiny", "--output", str(out / "run"), "--datasets", str(out / "datasets"),
+           "--results", str(out / "carry"), "--models", "GST"]  # fmt: skip
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    run = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "[calibrate_GST] done earlier, skipped" in run.stderr
+    assert "train_N-model" not in run.stderr and "calibrate_N-model" not in run.stderr
+    payload = json.loads((out / "carry.json").read_text())
+    assert payload["carried_over"] == ["N-model"]
+    assert "--models" not in payload["command"]
+    carried = [r for r in payload["rows"] if r["model"] == "N-model"]
+    assert carried and all(r["metrics"]["GQ"] == -1.0 for r in carried)
+    # GST's rows are evaluated again (from its cached stages: the first run's values)
+    first = json.loads((out / "results.json").read_text())["rows"]
+    assert [r for r in payload["rows"] if r["model"] == "GST"] == [
+        r for r in first if r["model"] == "GST"
+    ]
+    # in the benchmark's order of models
+    assert [r["model"] for r in payload["rows"]] == [r["model"] for r in recorded["rows"]]
+    assert "(N-model) are those of earlier runs" in (out / "carry.md").read_text()
+    # a name the benchmark does not have, and a results file without the other models' rows
+    bad = subprocess.run(cmd[:-1] + ["nope"], cwd=REPO, env=env, capture_output=True, text=True)
+    assert bad.returncode != 0 and "--models: no model nope" in bad.stderr
+    missing = [*cmd[:-3], str(out / "none"), "--models", "GST"]
+    bad = subprocess.run(missing, cwd=REPO, env=env, capture_output=True, text=True)
+    assert bad.returncode != 0 and "none.json does not exist" in bad.stderr
+
+
+def test_selected_models_adds_the_weights_they_reuse():
+    tool = load_tool("run_experiment")
+    bench = tool.BENCHMARKS["camvid_goss"]
+    evaluated, trained = tool.selected_models(bench, ["N+1-OE-mixed-full-novoid-flip", "GST"])
+    assert evaluated == ["GST", "N+1-OE-mixed-full-novoid-flip"]  # the benchmark's order
+    assert trained == ["GST", "N+1-OE-mixed-full-novoid"]
+    evaluated, trained = tool.selected_models(bench, None)
+    assert evaluated == list(bench["models"])
+    assert set(trained) == set(bench["models"]) - set(bench["reuse"])
+    assert tool._command(["--output", "o", "--models", "A", "B", "--full"]) == (
+        "python tools/run_experiment.py --output o --full"
+    )
+
+
 def test_a_models_own_overrides_come_after_the_schedules():
     tool = load_tool("run_experiment")
     bench = tool.BENCHMARKS["camvid_goss"]

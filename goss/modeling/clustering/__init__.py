@@ -5,12 +5,14 @@ from .build import (
     MaskClusterer,
     PartitionClusterer,
     build_unknown_clusterer,
+    reads_unknown_score,
     register_clusterer,
 )
 from .connected_components import ConnectedComponentsClusterer
 from .dfc import DFCClusterer
 from .felzenszwalb import FelzenszwalbClusterer
 from .none import OneSegmentClusterer
+from .seeded_components import SeededComponentsClusterer
 from .split_components import SplitComponentsClusterer
 from .super_bpd import SuperBPDClusterer
 
@@ -22,8 +24,10 @@ __all__ = [
     "MaskClusterer",
     "PartitionClusterer",
     "OneSegmentClusterer",
+    "SeededComponentsClusterer",
     "SplitComponentsClusterer",
     "SuperBPDClusterer",
     "build_unknown_clusterer",
+    "reads_unknown_score",
     "register_clusterer",
 ]

@@ -10,6 +10,7 @@ __all__ = [
     "MaskClusterer",
     "PartitionClusterer",
     "build_unknown_clusterer",
+    "reads_unknown_score",
     "register_clusterer",
 ]
 
@@ -27,11 +28,18 @@ computed once per image) and takes it as `clusterer(mask, field, partition=...)`
 
 Its `source` attribute names what `partition` reads: "bpd_field" (the BPD field of
 `MODEL.GOSS.CLUSTERING_BRANCH "bpd"`), "dfc_response" (the `[q, H, W]` response of the DFC
-branch, passed as `field`) or "image" (the `[3, H, W]` input image at output resolution).
+branch, passed as `field`) or "image" (the `[3, H, W]` input image at output resolution). A
+clusterer whose `source` is "unknown_score" has no partition and is called as
+`clusterer(mask, field, unknown_score=score)` with the identifier's unknown score `[H, W]`.
 """
 
 # clusterer source -> the clustering branch it needs (None: any)
-_SOURCE_BRANCH = {"bpd_field": "bpd", "dfc_response": "dfc", "image": None}
+_SOURCE_BRANCH = {"bpd_field": "bpd", "dfc_response": "dfc", "image": None, "unknown_score": None}
+
+
+def reads_unknown_score(clusterer):
+    """Whether ``clusterer`` is called with ``unknown_score=`` (its ``source``)."""
+    return getattr(clusterer, "source", None) == "unknown_score"
 
 
 class NoSettings:
