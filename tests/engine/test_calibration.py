@@ -279,3 +279,38 @@ def test_partition_objective_chooses_the_super_bpd_thresholds_by_gq_clu():
     assert not any("GQ_clu" in r for r in stage)
     with pytest.raises(ValueError, match="partition objective"):
         calibrate(_cfg(), cache, "msp", "split_components", False, partition_objective="PQ")
+
+
+def _bridged_cache(num=2):
+    """
+    Two touching unknown objects A and B whose shared border is less confidently unknown
+    (MSP 0.7) than their insides (0.6), and a faint unknown object C (MSP 0.72): a threshold
+    that finds C joins A and B (MSP < 0.72), one that keeps them apart loses C.
+    """
+    cache = MapCache(1 << 30)
+    for k in range(num):
+        h, w = 24, 32
+        gt = np.ones((h, w), np.int64)
+        gt[4:12, 2:7] = 3  # A
+        gt[4:12, 7:12] = 4  # B
+        gt[16:20, 20 + k : 24 + k] = 5  # C
+        segs = [{"id": 1, "category_id": 0}] + [{"id": i, "category_id": N} for i in (3, 4, 5)]
+        msp = np.full((h, w), 0.8)
+        msp[gt >= 3] = 0.6
+        msp[4:12, 6:8] = 0.7
+        msp[gt == 5] = 0.72
+        logits = torch.zeros(N, h, w)
+        logits[0] = torch.from_numpy(np.log(msp / (1 - msp))).float()
+        cache.add(logits, torch.zeros(2, h, w), (h, w), gt, {"image_id": k, "segments_info": segs})
+    return cache
+
+
+def test_seeded_components_splits_what_no_threshold_can():
+    cache = _bridged_cache()
+    cc, _ = calibrate(_cfg(), cache, "msp", "connected_components", False)
+    seeded, sweep = calibrate(_cfg(), cache, "msp", "seeded_components", False)
+    assert cc["GQ_uk"] < 70.0  # two of the three objects at best
+    assert seeded["GQ_uk"] == pytest.approx(100.0)
+    settings = seeded["settings"]
+    assert settings["MODEL.GOSS.MSP_THRESHOLD"] > 0.72 and settings["MODEL.GOSS.SEED_QUANTILE"] > 0
+    assert {r["stage"] for r in sweep} >= {"seeded_components 1", "seeded_components 2"}
