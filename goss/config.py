@@ -119,6 +119,9 @@ def add_goss_config(cfg):
     cfg.MODEL.BPD_HEAD.POSTPROCESS.THETA_S = 68.0
     # Super-BPD repulsion margin S_o in degrees (default 5).
     cfg.MODEL.BPD_HEAD.POSTPROCESS.S_O = 5.0
+    # Standard deviation, in output pixels, of a Gaussian smoothing of the predicted field before
+    # Super-BPD (a denoiser of its directions; 0: none, as the paper).
+    cfg.MODEL.BPD_HEAD.POSTPROCESS.FIELD_SIGMA = 0.0
 
     # The DFC clustering branch (Kim, Kanezaki, Tanaka, TIP 2020), used with CLUSTERING_BRANCH
     # "dfc": q response channels trained without labels.

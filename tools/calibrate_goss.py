@@ -11,7 +11,8 @@ The model runs once over the split; its logits and BPD fields are cached (in mem
 identification settings (MSP / MaxLogit threshold, N+1 beta), the clusterer's settings
 (Super-BPD theta_a, theta_l, theta_s, s_o) and the minimum areas are searched by GQ
 (``goss/engine/calibration.py``); with ``--partition-objective GQ_clu`` the Super-BPD thresholds
-are chosen by the quality of the clustering branch's whole-image partition instead. It prints the
+are chosen by the quality of the clustering branch's whole-image partition instead, and
+``--field-sigmas`` adds the smoothing of the field before Super-BPD to that search. It prints the
 sweep table, writes ``sweep_<pair>.csv``, and
 writes the best settings of each pair as a config ``<identifier>_<clusterer>.yaml`` whose
 ``_BASE_`` is the model's config, for ``tools/train_net.py --eval-only --config-file``;
@@ -88,6 +89,15 @@ def get_parser():
         help="what chooses the Super-BPD thresholds of super_bpd and split_components: GQ (as "
         "every other setting) or GQ_clu, the quality of the clustering branch's whole-image "
         "partition (the other settings are then searched by GQ, given them)",
+    )
+    p.add_argument(
+        "--field-sigmas",
+        type=float,
+        nargs="+",
+        metavar="SIGMA",
+        help="also search the Gaussian smoothing of the BPD field before Super-BPD "
+        "(MODEL.BPD_HEAD.POSTPROCESS.FIELD_SIGMA, in output pixels; 0 = none) over these values, "
+        "for super_bpd and split_components, by the partition objective",
     )
     p.add_argument("--max-cache-mb", type=int, default=4096, help="in-memory cache bound (MiB)")
     p.add_argument("--cache-dir", help="folder for cached maps beyond --max-cache-mb")
@@ -206,6 +216,7 @@ def run(args):
     cache = MapCache(args.max_cache_mb << 20, args.cache_dir)
     summary = {"dataset": dataset, "config": args.config_file, "weights": cfg.MODEL.WEIGHTS}
     summary["partition_objective"] = args.partition_objective
+    summary["field_sigmas"] = args.field_sigmas
     summary["configs"], summary["best"] = {}, {}
     model = load_model(cfg)
     try:
@@ -219,6 +230,7 @@ def run(args):
                     clu,
                     progress=not args.no_progress,
                     partition_objective=args.partition_objective,
+                    field_sigmas=args.field_sigmas,
                 )
                 pair = f"{ident}_{clu}"
                 logger.info("sweep of %s on %s:\n%s", pair, dataset, format_sweep(sweep))

@@ -158,10 +158,13 @@ BENCHMARKS = {
             "N+1-OE-mixed-full-novoid-flip-clu": _CAMVID_FLIP_TEST,
         },
         # model -> its own arguments of tools/calibrate_goss.py: -clu chooses the Super-BPD
-        # thresholds by the quality of the clustering branch's whole-image partition (GQ_clu)
+        # thresholds by the quality of the clustering branch's whole-image partition (GQ_clu);
+        # novoid-flip-clu also searches the smoothing of the field before Super-BPD
         "calibrate_opts": {
             "N+1-OE-small-full-flip-clu": ["--partition-objective", "GQ_clu"],
-            "N+1-OE-mixed-full-novoid-flip-clu": ["--partition-objective", "GQ_clu"],
+            "N+1-OE-mixed-full-novoid-flip-clu": [
+                "--partition-objective", "GQ_clu", "--field-sigmas", "0", "1", "2", "3",
+            ],  # fmt: skip
         },
         "goals": True,  # the results file measures the real-image goals
         # identifiers and clusterers calibrated per model, within the CPU time of one session:

@@ -274,8 +274,7 @@ class _Scorer:
                     identified[ident] = (labels, unknown_score)
                 partition = None
                 if hasattr(clusterer, "partition"):
-                    params = tuple(sorted(getattr(clusterer, "params", {}).items()))
-                    key = (type(clusterer).__name__, params)
+                    key = clusterer.partition_key()
                     if key not in partitions:
                         source = image if clusterer.source == "image" else field
                         if source is None:
@@ -365,14 +364,25 @@ def _grid(grid):
     return [dict(zip(keys, values)) for values in itertools.product(*(grid[k] for k in keys))]
 
 
-def calibrate(base_cfg, cache, identifier, clusterer, progress=True, partition_objective="GQ"):
+def calibrate(
+    base_cfg,
+    cache,
+    identifier,
+    clusterer,
+    progress=True,
+    partition_objective="GQ",
+    field_sigmas=None,
+):
     """
     Coordinate-ascent search of one identifier x clusterer pair.
 
     With ``partition_objective="GQ_clu"`` the Super-BPD thresholds of a clusterer that cuts
     along the whole-image partition (``super_bpd``, ``split_components``) are chosen instead by
     the quality of that partition, GQ_clu, over :data:`PARTITION_GRID` (the clustering branch
-    tuned for its own task); every other setting is still searched by GQ, given them.
+    tuned for its own task); every other setting is still searched by GQ, given them. With
+    ``field_sigmas`` such a clusterer also searches the smoothing of the field before Super-BPD
+    (``MODEL.BPD_HEAD.POSTPROCESS.FIELD_SIGMA``), right after the thresholds and by the same
+    objective.
 
     Args:
         base_cfg (CfgNode): the model's config (its values start the search).
@@ -380,6 +390,7 @@ def calibrate(base_cfg, cache, identifier, clusterer, progress=True, partition_o
         identifier (str): a key of :data:`IDENTIFICATION_GRIDS`.
         clusterer (str): a key of :data:`CLUSTERER_GRIDS`.
         partition_objective (str): "GQ" or "GQ_clu" (see above).
+        field_sigmas (sequence of float or None): the field smoothings to try (see above).
     Returns:
         (best, sweep): ``best`` = {settings, GQ, ...}; ``sweep`` = list of rows
         ``{stage, settings, GQ, GQ_kn, GQ_uk, SQ_uk, RQ_uk}`` (and ``GQ_clu`` in the partition
@@ -400,10 +411,17 @@ def calibrate(base_cfg, cache, identifier, clusterer, progress=True, partition_o
         IDENTIFICATION_GRIDS[identifier], cache, scorer.num_known, identifier
     )
     clusterer_grids = list(CLUSTERER_GRIDS[clusterer])
-    # the clusterer's Super-BPD thresholds stage (super_bpd, split_components), by GQ_clu
-    if partition_objective == "GQ_clu" and clusterer_grids:
-        if set(clusterer_grids[0]) == set(PARTITION_GRID):
+    # the clusterer's Super-BPD stages (super_bpd, split_components): by GQ_clu if asked
+    partition_grids = []
+    if clusterer_grids and set(clusterer_grids[0]) == set(PARTITION_GRID):
+        if partition_objective == "GQ_clu":
             clusterer_grids[0] = PARTITION_GRID
+            partition_grids.append(PARTITION_GRID)
+        if field_sigmas:
+            sigma_grid = {_PP + "FIELD_SIGMA": [float(s) for s in field_sigmas]}
+            clusterer_grids.insert(1, sigma_grid)
+            if partition_objective == "GQ_clu":
+                partition_grids.append(sigma_grid)
     stages = [("identification", ident_grid)]
     stages += [(f"{clusterer} {i + 1}", g) for i, g in enumerate(clusterer_grids)]
     if clusterer_grids:
@@ -412,7 +430,7 @@ def calibrate(base_cfg, cache, identifier, clusterer, progress=True, partition_o
     sweep, best_row = [], None
     for stage, grid in stages:
         candidates = [dict(best, **s) for s in _grid(grid)]
-        partition_stage = grid is PARTITION_GRID
+        partition_stage = any(grid is g for g in partition_grids)
         results = scorer.score(
             candidates, desc=f"{identifier}/{clusterer}: {stage}", partition_quality=partition_stage
         )

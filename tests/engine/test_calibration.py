@@ -314,3 +314,30 @@ def test_seeded_components_splits_what_no_threshold_can():
     settings = seeded["settings"]
     assert settings["MODEL.GOSS.MSP_THRESHOLD"] > 0.72 and settings["MODEL.GOSS.SEED_QUANTILE"] > 0
     assert {r["stage"] for r in sweep} >= {"seeded_components 1", "seeded_components 2"}
+
+
+def test_field_sigmas_add_a_smoothing_stage_scored_by_the_partition_objective():
+    cache = _field_cache()
+    sigma = "MODEL.BPD_HEAD.POSTPROCESS.FIELD_SIGMA"
+    best, sweep = calibrate(
+        _cfg(),
+        cache,
+        "msp",
+        "split_components",
+        False,
+        partition_objective="GQ_clu",
+        field_sigmas=[0, 1, 2],
+    )
+    stage = [r for r in sweep if r["stage"] == "split_components 2"]
+    assert [r["settings"][sigma] for r in stage] == [0.0, 1.0, 2.0]
+    values = [r["GQ_clu"] for r in stage]
+    assert best["settings"][sigma] == [0.0, 1.0, 2.0][values.index(max(values))]
+    # the thresholds stage comes first, the piece size after
+    assert {r["stage"] for r in sweep} >= {"split_components 1", "split_components 3"}
+    assert not any(sigma in r["settings"] for r in sweep if r["stage"] == "split_components 1")
+    # by GQ without the partition objective; no stage for a clusterer without Super-BPD
+    _, sweep = calibrate(_cfg(), cache, "msp", "split_components", False, field_sigmas=[0, 1])
+    stage = [r for r in sweep if r["stage"] == "split_components 2"]
+    assert len(stage) == 2 and not any("GQ_clu" in r for r in stage)
+    _, sweep = calibrate(_cfg(), cache, "msp", "connected_components", False, field_sigmas=[1])
+    assert not any(sigma in r["settings"] for r in sweep)

@@ -144,3 +144,35 @@ def test_split_components_in_the_model_reports_its_partition():
         out = model(_toy_batch(3, "n", n=1))[0]
     assert out["clusters"].shape == out["panoptic_seg"][0].shape  # GQ_clu of the Super-BPD part
     assert (out["panoptic_seg"][0] >= 3001).all()
+
+
+def test_super_bpd_field_smoothing(monkeypatch):
+    from goss.modeling.clustering import SuperBPDClusterer
+
+    seen = []
+
+    def op(field, **params):
+        seen.append(field)
+        return torch.ones(field.shape[1:], dtype=torch.int32)
+
+    monkeypatch.setattr(super_bpd_module, "super_bpd", op)
+    field = torch.randn(2, 32, 40, generator=torch.Generator().manual_seed(0))
+    SuperBPDClusterer(field_sigma=0.0).partition(field)
+    assert torch.equal(seen[-1], field)
+    smooth = SuperBPDClusterer(field_sigma=2.0)
+    smooth.partition(field)
+
+    def variation(f):
+        return float(
+            (f[:, 1:] - f[:, :-1]).abs().mean() + (f[:, :, 1:] - f[:, :, :-1]).abs().mean()
+        )
+
+    # a denoised field: far less variation between neighbours, the same mean direction
+    assert seen[-1].shape == field.shape and variation(seen[-1]) < variation(field) / 4
+    assert torch.allclose(seen[-1].mean(dim=(1, 2)), field.mean(dim=(1, 2)), atol=0.02)
+    assert smooth.partition_key() != SuperBPDClusterer().partition_key()
+    cfg = _cfg("super_bpd")
+    cfg.MODEL.BPD_HEAD.POSTPROCESS.FIELD_SIGMA = 2.0
+    assert build_unknown_clusterer(cfg).field_sigma == 2.0
+    with pytest.raises(ValueError, match="FIELD_SIGMA"):
+        SuperBPDClusterer(field_sigma=-1.0)

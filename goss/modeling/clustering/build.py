@@ -75,6 +75,10 @@ class PartitionClusterer:
         """``source`` (see the registry) -> int32 ``[H, W]`` whole-image regions (ids >= 1)."""
         raise NotImplementedError
 
+    def partition_key(self):
+        """What :meth:`partition` depends on, hashable (calibration memoises partitions by it)."""
+        return (type(self).__name__, tuple(sorted(getattr(self, "params", {}).items())))
+
     def resolve_partition(self, field=None, partition=None):
         """``partition`` if given, else :meth:`partition` of ``field`` (which is then needed)."""
         if partition is not None:
