@@ -163,7 +163,13 @@ BENCHMARKS = {
         "calibrate_opts": {
             "N+1-OE-small-full-flip-clu": ["--partition-objective", "GQ_clu"],
             "N+1-OE-mixed-full-novoid-flip-clu": [
-                "--partition-objective", "GQ_clu", "--field-sigmas", "0", "1", "2", "3",
+                "--partition-objective",
+                "GQ_clu",
+                "--field-sigmas",
+                "0",
+                "1",
+                "2",
+                "3",
             ],  # fmt: skip
         },
         "goals": True,  # the results file measures the real-image goals
