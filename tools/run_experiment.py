@@ -6,11 +6,12 @@ the N-model, GST (N + CL), an N+1 model (class N from void only), the same with 
 with the paper's BPD loss balance N+1-OE-image-full-bpd, with both kinds of textures
 N+1-OE-mixed-full, that with many small outliers N+1-OE-small-full and with class N learnt from
 the outliers alone N+1-OE-mixed-full-novoid; the -flip rows evaluate those weights with
-test-time augmentation, -clu also calibrates the Super-BPD thresholds by GQ_clu), the N-model +
-DML and GST with the DFC clustering branch; calibrate each on the validation split (its
-identifiers x clusterers, see BENCHMARKS), evaluate every calibrated row
-(with the oracle rows of the diagnostic evaluation) on val and, when built, test, and write the
-results file with the real-image goals.
+test-time augmentation, -clu also calibrates the Super-BPD thresholds by GQ_clu, and
+N+1-OE-mixed-full-novoid-flip also the seeded_components clusterer), the N-model + DML and GST
+with the DFC clustering branch; calibrate each on the validation split (its identifiers x
+clusterers, see BENCHMARKS), evaluate every calibrated row (with the oracle rows of the
+diagnostic evaluation) on val and, when built, test, and write the results file with the
+real-image goals. ``--models`` reruns some models and keeps the other rows of the results file.
 
     python tools/run_experiment.py --camvid-root DIR --output output/camvid_experiment
     python tools/run_experiment.py --camvid-root DIR --output OUT --full    # on a GPU
@@ -225,6 +226,9 @@ BENCHMARKS = {
             "N-model": os.path.join(CONFIGS, "goss_shapes", "n_mobilenet_v2.yaml"),
             "GST": os.path.join(CONFIGS, "goss_shapes", "gst_mobilenet_v2.yaml"),
         },
+        # GST also with the seeded clusterer and the field's smoothing (the tools' whole path)
+        "clusterers": {"GST": (*CLUSTERERS, "seeded_components")},
+        "calibrate_opts": {"GST": ["--field-sigmas", "0", "1"]},
         "calibration": "goss_shapes_val",
         "evaluation": {"val": ("goss_shapes_val", "goss_shapes/val")},
         "schedules": {"tiny": _SHAPES_TINY, "cpu": []},

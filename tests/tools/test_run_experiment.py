@@ -37,11 +37,17 @@ def test_every_row_is_in_the_results(experiment):
     for model in ("N-model", "GST"):
         assert (model, "as configured") in rows
         assert (model, "as configured (train_net.py --eval-only)") in rows
-        # goss_shapes names no per-model lists: the defaults
+        # goss_shapes names the GST's clusterers, the defaults otherwise
         tool = load_tool("run_experiment")
+        bench = tool.BENCHMARKS["goss_shapes"]
         for ident in tool.IDENTIFIERS:
-            for clu in tool.CLUSTERERS:
+            for clu in bench["clusterers"].get(model, tool.CLUSTERERS):
                 assert (model, f"{ident}/{clu}") in rows
+    assert ("GST", "energy/seeded_components") in rows
+    gst = json.loads((out / "run" / "calibration" / "GST" / "calibration.json").read_text())
+    assert gst["field_sigmas"] == [0.0, 1.0]
+    sigma = "MODEL.BPD_HEAD.POSTPROCESS.FIELD_SIGMA"
+    assert sigma in gst["best"]["msp/split_components"]["settings"]
     text = (out / "results.md").read_text()
     assert "python tools/run_experiment.py --benchmark goss_shapes" in text
     assert "GT unknown mask, connected components" in text
