@@ -373,6 +373,21 @@ def train_command(bench, model, schedule, model_dir, py=sys.executable):
     ]
 
 
+def calibrate_command(bench, model, schedule, weights, calib_dir, splits, py=sys.executable):
+    """
+    The ``calibrate_goss.py`` command of ``model``: its identifiers and clusterers, the
+    evaluation ``splits``, its own calibration arguments (before ``--no-progress``, which ends
+    their lists of values), then its config overrides (:func:`eval_overrides`) and ``weights``.
+    """
+    return [py, "tools/calibrate_goss.py", "--config-file", bench["models"][model],
+            "--dataset", bench["calibration"], "--output", calib_dir,
+            "--identifiers", *bench.get("identifiers", {}).get(model, IDENTIFIERS),
+            "--clusterers", *bench.get("clusterers", {}).get(model, CLUSTERERS),
+            "--evaluate", *splits, *model_opts(bench, "calibrate", model),
+            "--no-progress", *eval_overrides(bench, model, schedule),
+            "MODEL.WEIGHTS", weights]  # fmt: skip
+
+
 def eval_overrides(bench, model, schedule):
     """The overrides ``model`` is calibrated and evaluated with: the schedule's, then its own."""
     return [*schedule, *model_opts(bench, "test", model)]
@@ -476,13 +491,9 @@ def run_experiment(args):
         cfg = bench["models"][model]
         test_opts = eval_overrides(bench, model, schedule)
         calib_dir = os.path.join(out, "calibration", model)
-        cmd = [py, "tools/calibrate_goss.py", "--config-file", cfg,
-               "--dataset", bench["calibration"], "--output", calib_dir,
-               "--identifiers", *bench.get("identifiers", {}).get(model, IDENTIFIERS),
-               "--clusterers", *bench.get("clusterers", {}).get(model, CLUSTERERS),
-               "--evaluate", *splits.values(), "--no-progress",
-               *model_opts(bench, "calibrate", model),
-               *test_opts, "MODEL.WEIGHTS", weights[model]]  # fmt: skip
+        cmd = calibrate_command(
+            bench, model, schedule, weights[model], calib_dir, list(splits.values()), py
+        )
 
         def calibrate(cmd=cmd, calib_dir=calib_dir, model=model):
             _run(cmd, os.path.join(logs, f"calibrate_{model}.log"), env)

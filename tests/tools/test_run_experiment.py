@@ -239,3 +239,24 @@ def test_the_partition_objective_row():
         bench, "N+1-OE-small-full-flip", schedule
     )
     assert tool.model_opts(bench, "calibrate", "N+1-OE-small-full-flip") == []
+
+
+def test_every_calibrate_command_parses_as_calibrate_goss_reads_it():
+    tool = load_tool("run_experiment")
+    parser = load_tool("calibrate_goss").get_parser()
+    for name, bench in tool.BENCHMARKS.items():
+        schedule = next(iter(bench["schedules"].values()))
+        for model in bench["models"]:
+            cmd = tool.calibrate_command(bench, model, schedule, "/w.pth", "/c", ["x_val"], "py")
+            args = parser.parse_args(cmd[2:])
+            assert args.evaluate == ["x_val"], (name, model)
+            # the model's config overrides reach the config, its own arguments the tool
+            assert args.opts == [*tool.eval_overrides(bench, model, schedule), "MODEL.WEIGHTS",
+                                 "/w.pth"], (name, model)  # fmt: skip
+            own = tool.model_opts(bench, "calibrate", model)
+            if "--field-sigmas" in own:
+                assert args.field_sigmas == [
+                    float(v) for v in own[own.index("--field-sigmas") + 1 :]
+                ]
+            if "--partition-objective" in own:
+                assert args.partition_objective == "GQ_clu"
