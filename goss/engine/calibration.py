@@ -90,7 +90,7 @@ CLUSTERER_GRIDS = {
     # seeded_components: how much of the unknown mask seeds it, then the smallest seed
     "seeded_components": [
         {_G + "SEED_QUANTILE": [0.0, 0.2, 0.4, 0.6, 0.8, 0.9]},
-        {_G + "SEED_MIN_AREA": [4, 16, 64, 256]},
+        {_G + "SEED_MIN_AREA": [4, 16, 64, 256, 1024, 4096]},
     ],
     "none": [],
     "dfc": [],
