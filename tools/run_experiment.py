@@ -171,7 +171,7 @@ BENCHMARKS = {
                 "1",
                 "2",
                 "3",
-            ],  # fmt: skip
+            ],
         },
         "goals": True,  # the results file measures the real-image goals
         # identifiers and clusterers calibrated per model, within the CPU time of one session:
@@ -437,6 +437,7 @@ def run_experiment(args):
         return False
 
     evaluated, trained = selected_models(bench, args.models)
+    carried_models = [m for m in bench["models"] if m not in evaluated]
     results = args.results
     if results is None:
         name = args.benchmark if args.schedule == "cpu" else f"{args.benchmark}_{args.schedule}"
@@ -450,7 +451,7 @@ def run_experiment(args):
     try:  # checked before any stage runs
         carried = carried_rows(
             results,
-            [m for m in bench["models"] if m not in evaluated],
+            carried_models,
             schedule,
             bench["calibration"],
             overrides,
@@ -485,9 +486,8 @@ def run_experiment(args):
     splits = _built_evaluation_splits(args, bench)
     calibrated, rows = {}, []
     for model in evaluated:
-        if model in reuse:
+        if model in reuse:  # evaluated with the weights of the model it names
             weights[model] = weights[reuse[model]]
-    for model in evaluated:
         cfg = bench["models"][model]
         test_opts = eval_overrides(bench, model, schedule)
         calib_dir = os.path.join(out, "calibration", model)
@@ -551,7 +551,7 @@ def run_experiment(args):
         calibration=bench["calibration"],
         goals=bench.get("goals", False),
         model_overrides=overrides,
-        carried=[m for m in bench["models"] if m not in evaluated],
+        carried=carried_models,
     )
     logger.info("wrote %s.md and %s.json", results, results)
     return 0

@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from ..data.goss_format import atomic_write_bytes
 from ..evaluation.accumulator import GQAccumulator
-from ..modeling.clustering import UNKNOWN_CLUSTERER_REGISTRY
+from ..modeling.clustering import UNKNOWN_CLUSTERER_REGISTRY, needed_branch
 from ..modeling.identification import (
     DML_IDENTIFIERS,
     UnknownIdentifier,
@@ -474,8 +474,7 @@ def check_pair(cfg, identifier, clusterer):
         )
     if identifier == "n_plus_one" and cfg.MODEL.GOSS.TRAIN_MODE != "n_plus_one":
         raise ValueError("identifier 'n_plus_one' needs a model trained with TRAIN_MODE n_plus_one")
-    cls = UNKNOWN_CLUSTERER_REGISTRY.get(clusterer)
-    needs = {"bpd_field": "bpd", "dfc_response": "dfc"}.get(getattr(cls, "source", None))
+    needs = needed_branch(UNKNOWN_CLUSTERER_REGISTRY.get(clusterer))
     branch = cfg.MODEL.GOSS.CLUSTERING_BRANCH
     if needs is not None and needs != branch:
         raise ValueError(

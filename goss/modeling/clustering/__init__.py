@@ -5,6 +5,7 @@ from .build import (
     MaskClusterer,
     PartitionClusterer,
     build_unknown_clusterer,
+    needed_branch,
     reads_unknown_score,
     register_clusterer,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "SplitComponentsClusterer",
     "SuperBPDClusterer",
     "build_unknown_clusterer",
+    "needed_branch",
     "reads_unknown_score",
     "register_clusterer",
 ]

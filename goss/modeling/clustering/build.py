@@ -10,6 +10,7 @@ __all__ = [
     "MaskClusterer",
     "PartitionClusterer",
     "build_unknown_clusterer",
+    "needed_branch",
     "reads_unknown_score",
     "register_clusterer",
 ]
@@ -35,6 +36,11 @@ clusterer whose `source` is "unknown_score" has no partition and is called as
 
 # clusterer source -> the clustering branch it needs (None: any)
 _SOURCE_BRANCH = {"bpd_field": "bpd", "dfc_response": "dfc", "image": None, "unknown_score": None}
+
+
+def needed_branch(clusterer):
+    """The ``MODEL.GOSS.CLUSTERING_BRANCH`` a clusterer (class or object) reads, or None (any)."""
+    return _SOURCE_BRANCH.get(getattr(clusterer, "source", None))
 
 
 def reads_unknown_score(clusterer):
@@ -123,7 +129,7 @@ def build_unknown_clusterer(cfg):
             f"{sorted(k for k, _ in UNKNOWN_CLUSTERER_REGISTRY)}"
         )
     cls = UNKNOWN_CLUSTERER_REGISTRY.get(name)
-    needs = _SOURCE_BRANCH.get(getattr(cls, "source", None))
+    needs = needed_branch(cls)
     branch = cfg.MODEL.GOSS.CLUSTERING_BRANCH
     if needs is not None and branch != needs:
         raise ValueError(
