@@ -84,6 +84,9 @@ def add_goss_config(cfg):
     cfg.MODEL.GOSS.SEED_QUANTILE = 0.5
     # seeded_components: seed components smaller than this many pixels are no seeds.
     cfg.MODEL.GOSS.SEED_MIN_AREA = 16
+    # seeded_components: what SEED_QUANTILE is taken over: "image" (all of an image's unknown
+    # pixels) or "component" (each connected component of the unknown mask on its own).
+    cfg.MODEL.GOSS.SEED_SCOPE = "image"
     # Keep the weights and run the network in the channels-last memory format: the same model,
     # with faster convolutions on the CPU (oneDNN); the MobileNetV2 configs turn it on.
     cfg.MODEL.GOSS.CHANNELS_LAST = False

@@ -12,11 +12,13 @@ identification settings (MSP / MaxLogit threshold, N+1 beta), the clusterer's se
 (Super-BPD theta_a, theta_l, theta_s, s_o) and the minimum areas are searched by GQ
 (``goss/engine/calibration.py``); with ``--partition-objective GQ_clu`` the Super-BPD thresholds
 are chosen by the quality of the clustering branch's whole-image partition instead, and
-``--field-sigmas`` adds the smoothing of the field before Super-BPD to that search. It prints the
-sweep table, writes ``sweep_<pair>.csv``, and
-writes the best settings of each pair as a config ``<identifier>_<clusterer>.yaml`` whose
-``_BASE_`` is the model's config, for ``tools/train_net.py --eval-only --config-file``;
-``calibration.json`` lists them with their GQ.
+``--field-sigmas`` adds the smoothing of the field before Super-BPD to that search,
+``--seed-scopes`` the scope of the seeded clusterer's quantile to its search; ``--rounds``
+repeats the search of the clusterer's settings and the others given the minimum areas until it
+converges. It prints the sweep table, writes ``sweep_<pair>.csv``, and writes the best settings
+of each pair as a config ``<identifier>_<clusterer>.yaml`` whose ``_BASE_`` is the model's
+config, for ``tools/train_net.py --eval-only --config-file``; ``calibration.json`` lists them
+with their GQ.
 """
 
 import argparse
@@ -49,6 +51,7 @@ from goss.engine.calibration import (
 )
 from goss.engine.checks import check_dataset_metadata, load_trained_weights
 from goss.engine.errors import ToolError
+from goss.modeling.clustering import SeededComponentsClusterer
 from goss.evaluation.io import read_id_png
 from goss.evaluation.report import json_safe
 
@@ -99,6 +102,23 @@ def get_parser():
         "(MODEL.BPD_HEAD.POSTPROCESS.FIELD_SIGMA, in output pixels; 0 = none) over these values, "
         "for super_bpd and split_components, by the partition objective",
     )
+    p.add_argument(
+        "--seed-scopes",
+        nargs="+",
+        choices=SeededComponentsClusterer.SCOPES,
+        metavar="SCOPE",
+        help="also search what the seeded_components clusterer's seed quantile is taken over "
+        "(MODEL.GOSS.SEED_SCOPE: image, component) with its quantile",
+    )
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        metavar="N",
+        help="rounds of the coordinate-ascent search: after the first, the clusterer's, "
+        "identification and minimum-area stages are searched again, given the others, until a "
+        "round changes nothing or N rounds ran (default 1)",
+    )
     p.add_argument("--max-cache-mb", type=int, default=4096, help="in-memory cache bound (MiB)")
     p.add_argument("--cache-dir", help="folder for cached maps beyond --max-cache-mb")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -109,6 +129,8 @@ def get_parser():
 def _check_args(args, cfg):
     if args.max_cache_mb < 1:
         raise SystemExit(f"--max-cache-mb must be >= 1, got {args.max_cache_mb}")
+    if args.rounds < 1:
+        raise SystemExit(f"--rounds must be >= 1, got {args.rounds}")
     from detectron2.data import DatasetCatalog
 
     registered = set(DatasetCatalog.list())
@@ -217,6 +239,8 @@ def run(args):
     summary = {"dataset": dataset, "config": args.config_file, "weights": cfg.MODEL.WEIGHTS}
     summary["partition_objective"] = args.partition_objective
     summary["field_sigmas"] = args.field_sigmas
+    summary["rounds"] = args.rounds
+    summary["seed_scopes"] = args.seed_scopes
     summary["configs"], summary["best"] = {}, {}
     model = load_model(cfg)
     try:
@@ -231,6 +255,8 @@ def run(args):
                     progress=not args.no_progress,
                     partition_objective=args.partition_objective,
                     field_sigmas=args.field_sigmas,
+                    rounds=args.rounds,
+                    seed_scopes=args.seed_scopes,
                 )
                 pair = f"{ident}_{clu}"
                 logger.info("sweep of %s on %s:\n%s", pair, dataset, format_sweep(sweep))

@@ -6,8 +6,9 @@ the N-model, GST (N + CL), an N+1 model (class N from void only), the same with 
 with the paper's BPD loss balance N+1-OE-image-full-bpd, with both kinds of textures
 N+1-OE-mixed-full, that with many small outliers N+1-OE-small-full and with class N learnt from
 the outliers alone N+1-OE-mixed-full-novoid; the -flip rows evaluate those weights with
-test-time augmentation, -clu also calibrates the Super-BPD thresholds by GQ_clu, and
-N+1-OE-mixed-full-novoid-flip also the seeded_components clusterer), the N-model + DML and GST
+test-time augmentation, the -ms rows with a second view at 1.5 times the size, -clu also
+calibrates the Super-BPD thresholds by GQ_clu, and N+1-OE-mixed-full-novoid-flip and -ms also the
+seeded_components clusterer), the N-model + DML and GST
 with the DFC clustering branch; calibrate each on the validation split (its identifiers x
 clusterers, see BENCHMARKS), evaluate every calibrated row (with the oracle rows of the
 diagnostic evaluation) on val and, when built, test, and write the results file with the
@@ -76,6 +77,22 @@ _CAMVID_FLIP_TEST = [
     "TEST.AUG.MAX_SIZE", "480",
     "TEST.AUG.FLIP", "True",
 ]  # fmt: skip
+# the same with a second, 1.5x larger view (and its mirror): finer maps for small objects
+_CAMVID_MULTISCALE_TEST = [
+    *_CAMVID_FULL_RES_TEST,
+    "TEST.AUG.ENABLED", "True",
+    "TEST.AUG.MIN_SIZES", "(360, 540)",
+    "TEST.AUG.MAX_SIZE", "720",
+    "TEST.AUG.FLIP", "True",
+]  # fmt: skip
+# and a third at twice the size
+_CAMVID_MULTISCALE3_TEST = [
+    *_CAMVID_FULL_RES_TEST,
+    "TEST.AUG.ENABLED", "True",
+    "TEST.AUG.MIN_SIZES", "(360, 540, 720)",
+    "TEST.AUG.MAX_SIZE", "960",
+    "TEST.AUG.FLIP", "True",
+]  # fmt: skip
 _SHAPES_TINY = [
     "INPUT.MIN_SIZE_TRAIN", "(64,)",
     "INPUT.MAX_SIZE_TRAIN", "64",
@@ -110,6 +127,19 @@ BENCHMARKS = {
             "N+1-OE-mixed-full-novoid-flip-clu": os.path.join(
                 _CAMVID_MNV2, "n_plus_one_oe_image.yaml"
             ),
+            "N+1-OE-mixed-full-novoid-ms": os.path.join(_CAMVID_MNV2, "n_plus_one_oe_image.yaml"),
+            "N+1-OE-mixed-full-novoid-ms-clu": os.path.join(
+                _CAMVID_MNV2, "n_plus_one_oe_image.yaml"
+            ),
+            "N+1-OE-mixed-full-novoid-ms-r3": os.path.join(
+                _CAMVID_MNV2, "n_plus_one_oe_image.yaml"
+            ),
+            "N+1-OE-mixed-full-novoid-ms3-r3": os.path.join(
+                _CAMVID_MNV2, "n_plus_one_oe_image.yaml"
+            ),
+            "N+1-OE-mixed-full-novoid-ms3-clu": os.path.join(
+                _CAMVID_MNV2, "n_plus_one_oe_image.yaml"
+            ),
             "N-DML": os.path.join(_CAMVID_MNV2, "n_dml.yaml"),
             "GST-DFC": os.path.join(_CAMVID_MNV2, "gst_dfc.yaml"),
         },
@@ -121,6 +151,11 @@ BENCHMARKS = {
             "N+1-OE-small-full-flip-clu": "N+1-OE-small-full",
             "N+1-OE-mixed-full-novoid-flip": "N+1-OE-mixed-full-novoid",
             "N+1-OE-mixed-full-novoid-flip-clu": "N+1-OE-mixed-full-novoid",
+            "N+1-OE-mixed-full-novoid-ms": "N+1-OE-mixed-full-novoid",
+            "N+1-OE-mixed-full-novoid-ms-clu": "N+1-OE-mixed-full-novoid",
+            "N+1-OE-mixed-full-novoid-ms-r3": "N+1-OE-mixed-full-novoid",
+            "N+1-OE-mixed-full-novoid-ms3-r3": "N+1-OE-mixed-full-novoid",
+            "N+1-OE-mixed-full-novoid-ms3-clu": "N+1-OE-mixed-full-novoid",
         },
         # model -> training overrides after the schedule's: the *-full models train at CamVid's
         # full resolution (the config's own scales and 352x352 crops) within the CPU schedule's
@@ -157,6 +192,11 @@ BENCHMARKS = {
             "N+1-OE-small-full-flip-clu": _CAMVID_FLIP_TEST,
             "N+1-OE-mixed-full-novoid-flip": _CAMVID_FLIP_TEST,
             "N+1-OE-mixed-full-novoid-flip-clu": _CAMVID_FLIP_TEST,
+            "N+1-OE-mixed-full-novoid-ms": _CAMVID_MULTISCALE_TEST,
+            "N+1-OE-mixed-full-novoid-ms-clu": _CAMVID_MULTISCALE_TEST,
+            "N+1-OE-mixed-full-novoid-ms-r3": _CAMVID_MULTISCALE_TEST,
+            "N+1-OE-mixed-full-novoid-ms3-r3": _CAMVID_MULTISCALE3_TEST,
+            "N+1-OE-mixed-full-novoid-ms3-clu": _CAMVID_MULTISCALE3_TEST,
         },
         # model -> its own arguments of tools/calibrate_goss.py: -clu chooses the Super-BPD
         # thresholds by the quality of the clustering branch's whole-image partition (GQ_clu);
@@ -171,6 +211,17 @@ BENCHMARKS = {
                 "1",
                 "2",
                 "3",
+            ],
+            "N+1-OE-mixed-full-novoid-ms-clu": ["--partition-objective", "GQ_clu"],
+            # -r3: up to three rounds of the coordinate-ascent search
+            "N+1-OE-mixed-full-novoid-ms-r3": ["--rounds", "3"],
+            "N+1-OE-mixed-full-novoid-ms3-r3": ["--rounds", "3"],
+            "N+1-OE-mixed-full-novoid-ms3-clu": [
+                "--partition-objective",
+                "GQ_clu",
+                "--field-sigmas",
+                "0",
+                "1",
             ],
         },
         "goals": True,  # the results file measures the real-image goals
@@ -196,6 +247,11 @@ BENCHMARKS = {
             "N+1-OE-small-full-flip-clu": ("n_plus_one", "energy"),
             "N+1-OE-mixed-full-novoid-flip": ("n_plus_one", "energy"),
             "N+1-OE-mixed-full-novoid-flip-clu": ("n_plus_one",),
+            "N+1-OE-mixed-full-novoid-ms": ("n_plus_one",),
+            "N+1-OE-mixed-full-novoid-ms-clu": ("n_plus_one",),
+            "N+1-OE-mixed-full-novoid-ms-r3": ("n_plus_one",),
+            "N+1-OE-mixed-full-novoid-ms3-r3": ("n_plus_one",),
+            "N+1-OE-mixed-full-novoid-ms3-clu": ("n_plus_one",),
             "N-DML": ("dml",),
             "GST-DFC": ("energy",),
         },
@@ -209,6 +265,11 @@ BENCHMARKS = {
                 "seeded_components",
             ),
             "N+1-OE-mixed-full-novoid-flip-clu": ("split_components",),
+            "N+1-OE-mixed-full-novoid-ms": ("seeded_components", "connected_components"),
+            "N+1-OE-mixed-full-novoid-ms-clu": ("split_components",),
+            "N+1-OE-mixed-full-novoid-ms-r3": ("seeded_components", "connected_components"),
+            "N+1-OE-mixed-full-novoid-ms3-r3": ("seeded_components", "connected_components"),
+            "N+1-OE-mixed-full-novoid-ms3-clu": ("split_components",),
             # the DFC model has no BPD field: its own clusters instead of the Super-BPD ones
             "GST-DFC": ("dfc", "felzenszwalb", "connected_components"),
         },

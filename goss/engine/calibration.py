@@ -71,7 +71,9 @@ IDENTIFICATION_GRIDS = {
         _G + "MAX_LOGIT_THRESHOLD": [0.1, 0.2, 0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9]
     },
     "energy": {_G + "ENERGY_THRESHOLD": ScoreQuantiles((0.5, 1, 2, 3, 4, 5, 7, 10, 15, 20, 30))},
-    "n_plus_one": {_G + "CONFIDENCE_ADJUSTMENT": [1.0, 2.0, 3.0, 5.0, 8.0, 12.0, 20.0, 50.0]},
+    "n_plus_one": {
+        _G + "CONFIDENCE_ADJUSTMENT": [1.0, 2.0, 3.0, 5.0, 8.0, 12.0, 20.0, 50.0, 100.0, 200.0]
+    },
     # 1 - DMLNet's unknown scores, in [0, 1]
     "dml": {_G + "DML_THRESHOLD": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95]},
     "eds": {_G + "EDS_THRESHOLD": [0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]},
@@ -372,6 +374,8 @@ def calibrate(
     progress=True,
     partition_objective="GQ",
     field_sigmas=None,
+    rounds=1,
+    seed_scopes=None,
 ):
     """
     Coordinate-ascent search of one identifier x clusterer pair.
@@ -382,7 +386,14 @@ def calibrate(
     tuned for its own task); every other setting is still searched by GQ, given them. With
     ``field_sigmas`` such a clusterer also searches the smoothing of the field before Super-BPD
     (``MODEL.BPD_HEAD.POSTPROCESS.FIELD_SIGMA``), right after the thresholds and by the same
-    objective.
+    objective. With ``seed_scopes`` the ``seeded_components`` clusterer's first stage also
+    searches what its quantile is taken over (``MODEL.GOSS.SEED_SCOPE``).
+
+    One round searches identification, the clusterer's stages, identification again and the
+    minimum areas. The clusterer's settings are thus chosen before any minimum area drops the
+    small pieces they make; with ``rounds > 1`` the clusterer's stages, identification and the
+    areas are searched again, each given the others, until a round changes no setting or
+    ``rounds`` rounds ran.
 
     Args:
         base_cfg (CfgNode): the model's config (its values start the search).
@@ -391,6 +402,8 @@ def calibrate(
         clusterer (str): a key of :data:`CLUSTERER_GRIDS`.
         partition_objective (str): "GQ" or "GQ_clu" (see above).
         field_sigmas (sequence of float or None): the field smoothings to try (see above).
+        rounds (int): the most rounds of coordinate ascent (see above); at least 1.
+        seed_scopes (sequence of str or None): the seed scopes to try (see above).
     Returns:
         (best, sweep): ``best`` = {settings, GQ, ...}; ``sweep`` = list of rows
         ``{stage, settings, GQ, GQ_kn, GQ_uk, SQ_uk, RQ_uk}`` (and ``GQ_clu`` in the partition
@@ -400,6 +413,8 @@ def calibrate(
         raise ValueError(
             f"partition objective {partition_objective!r}: one of {PARTITION_OBJECTIVES}"
         )
+    if int(rounds) < 1:
+        raise ValueError(f"rounds must be at least 1, got {rounds}")
     if identifier not in IDENTIFICATION_GRIDS:
         raise ValueError(f"identifier {identifier!r}: one of {sorted(IDENTIFICATION_GRIDS)}")
     if clusterer not in CLUSTERER_GRIDS:
@@ -422,12 +437,30 @@ def calibrate(
             clusterer_grids.insert(1, sigma_grid)
             if partition_objective == "GQ_clu":
                 partition_grids.append(sigma_grid)
-    stages = [("identification", ident_grid)]
-    stages += [(f"{clusterer} {i + 1}", g) for i, g in enumerate(clusterer_grids)]
+    if seed_scopes and clusterer == "seeded_components":
+        clusterer_grids[0] = dict(clusterer_grids[0], **{_G + "SEED_SCOPE": list(seed_scopes)})
+    later = [(f"{clusterer} {i + 1}", g) for i, g in enumerate(clusterer_grids)]
     if clusterer_grids:
-        stages.append(("identification again", ident_grid))
-    stages += [("min areas", g) for g in AREA_GRIDS]
+        later.append(("identification again", ident_grid))
+    later += [("min areas", g) for g in AREA_GRIDS]
+    stages = [("identification", ident_grid), *later]
     sweep, best_row = [], None
+    for n in range(1, int(rounds) + 1):
+        if n > 1:
+            if best == start:  # the last round changed nothing: the search has converged
+                break
+            stages = [(f"{stage} (round {n})", grid) for stage, grid in later]
+        start = dict(best)
+        best, best_row = _search_stages(
+            scorer, stages, best, best_row, base_cfg, partition_grids, sweep, identifier, clusterer
+        )
+    return dict(best_row), sweep
+
+
+def _search_stages(
+    scorer, stages, best, best_row, base_cfg, partition_grids, sweep, identifier, clusterer
+):
+    """One round of :func:`calibrate`: each stage's grid given ``best``; rows go to ``sweep``."""
     for stage, grid in stages:
         candidates = [dict(best, **s) for s in _grid(grid)]
         partition_stage = any(grid is g for g in partition_grids)
@@ -459,7 +492,7 @@ def calibrate(
         if partition_stage:
             score = f"GQ_clu {best_row['GQ_clu']:.2f} ({score})"
         logger.info("%s/%s %s: best %s with %s", identifier, clusterer, stage, score, _short(best))
-    return dict(best_row), sweep
+    return best, best_row
 
 
 def check_pair(cfg, identifier, clusterer):

@@ -11,6 +11,7 @@ from detectron2.data import MetadataCatalog
 from goss.config import get_goss_cfg
 from goss.engine.calibration import (
     MapCache,
+    _setting_cfg,
     calibrate,
     evaluate_settings,
     write_calibrated_config,
@@ -316,6 +317,52 @@ def test_seeded_components_splits_what_no_threshold_can():
     assert {r["stage"] for r in sweep} >= {"seeded_components 1", "seeded_components 2"}
 
 
+def _two_pairs_cache(num=2):
+    """
+    Two pairs of touching unknown objects, each pair joined by a band less confidently unknown
+    than its objects; the second pair's objects are less confident than the first pair's band,
+    so no quantile of the whole image's scores seeds both pairs apart, and one per component does.
+    """
+    cache = MapCache(1 << 30)
+    for k in range(num):
+        h, w = 20, 32
+        gt = np.ones((h, w), np.int64)
+        gt[2:6, 2:7], gt[2:6, 7:14] = 3, 4  # A | B, whose first two columns are the band
+        gt[12:16, 2 + k : 7 + k], gt[12:16, 7 + k : 14 + k] = 5, 6
+        segs = [{"id": 1, "category_id": 0}] + [{"id": i, "category_id": N} for i in (3, 4, 5, 6)]
+        msp = np.full((h, w), 0.95)
+        msp[2:6, 2:14] = 0.6
+        msp[2:6, 7:9] = 0.7
+        msp[12:16, 2 + k : 14 + k] = 0.81
+        msp[12:16, 7 + k : 9 + k] = 0.83
+        logits = torch.zeros(N, h, w)
+        logits[0] = torch.from_numpy(np.log(msp / (1 - msp))).float()
+        cache.add(logits, torch.zeros(2, h, w), (h, w), gt, {"image_id": k, "segments_info": segs})
+    return cache
+
+
+def test_seed_scopes_add_the_per_component_quantile(monkeypatch):
+    import goss.engine.calibration as calibration
+
+    cache = _two_pairs_cache()
+    # identification fixed where every object is unknown (a threshold between the pairs' bands
+    # and insides would split them by itself)
+    monkeypatch.setitem(
+        calibration.IDENTIFICATION_GRIDS, "msp", {"MODEL.GOSS.MSP_THRESHOLD": [0.9]}
+    )
+    scope = "MODEL.GOSS.SEED_SCOPE"
+    image, sweep = calibrate(_cfg(), cache, "msp", "seeded_components", False)
+    assert not any(scope in r["settings"] for r in sweep)
+    both, sweep = calibrate(
+        _cfg(), cache, "msp", "seeded_components", False, seed_scopes=["image", "component"]
+    )
+    stage = [r for r in sweep if r["stage"] == "seeded_components 1"]
+    assert {r["settings"][scope] for r in stage} == {"image", "component"}
+    # the image's quantile keeps one pair whole at best; each component's splits both
+    assert both["settings"][scope] == "component" and both["GQ_uk"] > image["GQ_uk"] + 10.0
+    assert both["GQ_uk"] > 80.0
+
+
 def test_field_sigmas_add_a_smoothing_stage_scored_by_the_partition_objective():
     cache = _field_cache()
     sigma = "MODEL.BPD_HEAD.POSTPROCESS.FIELD_SIGMA"
@@ -341,3 +388,44 @@ def test_field_sigmas_add_a_smoothing_stage_scored_by_the_partition_objective():
     assert len(stage) == 2 and not any("GQ_clu" in r for r in stage)
     _, sweep = calibrate(_cfg(), cache, "msp", "connected_components", False, field_sigmas=[1])
     assert not any(sigma in r["settings"] for r in sweep)
+
+
+class _InteractingScorer:
+    """
+    A stand-in for the calibration's scorer whose GQ couples the seed size and the unknown minimum
+    area: small seeds are best while no minimum area drops their fragments, large seeds once
+    one does. One round of coordinate ascent settles on small seeds; a second finds large ones.
+    """
+
+    def __init__(self, base_cfg, cache, progress=True):
+        self.num_known = base_cfg.MODEL.GOSS.NUM_KNOWN_CLASSES
+        self.base_cfg = base_cfg
+
+    def score(self, settings_list, desc="sweep", partition_quality=False):
+        out = []
+        for s in settings_list:
+            g = _setting_cfg(self.base_cfg, s).MODEL.GOSS
+            gq = 10.0 + 2.0 * (g.UNKNOWN_MIN_AREA == 256)
+            gq += 1.0 * (g.SEED_MIN_AREA == 16 and g.UNKNOWN_MIN_AREA == 0)
+            gq += 5.0 * (g.SEED_MIN_AREA == 4096 and g.UNKNOWN_MIN_AREA == 256)
+            out.append({"GQ": gq, "GQ_kn": gq, "GQ_uk": gq, "SQ_uk": 0.0, "RQ_uk": 0.0})
+        return out
+
+
+def test_more_rounds_revisit_the_clusterer_given_the_minimum_areas(monkeypatch):
+    import goss.engine.calibration as calibration
+
+    monkeypatch.setattr(calibration, "_Scorer", _InteractingScorer)
+    seed, area = "MODEL.GOSS.SEED_MIN_AREA", "MODEL.GOSS.UNKNOWN_MIN_AREA"
+    one, sweep = calibrate(_cfg(), None, "msp", "seeded_components", False)
+    assert (one["settings"][seed], one["settings"][area], one["GQ"]) == (16, 256, 12.0)
+    assert not any("round" in r["stage"] for r in sweep)
+    best, sweep = calibrate(_cfg(), None, "msp", "seeded_components", False, rounds=5)
+    assert (best["settings"][seed], best["settings"][area], best["GQ"]) == (4096, 256, 17.0)
+    stages = [r["stage"] for r in sweep]
+    # round 2 changes the seed size, round 3 nothing, so no round 4 is searched
+    assert "seeded_components 2 (round 2)" in stages and "min areas (round 3)" in stages
+    assert not any("round 4" in s for s in stages)
+    assert "identification (round 2)" not in stages  # the first stage is not repeated as such
+    with pytest.raises(ValueError, match="rounds"):
+        calibrate(_cfg(), None, "msp", "seeded_components", False, rounds=0)

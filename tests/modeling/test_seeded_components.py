@@ -143,3 +143,37 @@ def test_calibration_searches_its_keys():
     keys = {k for stage in CLUSTERER_GRIDS["seeded_components"] for k in stage}
     assert keys == {"MODEL.GOSS.SEED_QUANTILE", "MODEL.GOSS.SEED_MIN_AREA"}
     assert 0.0 in CLUSTERER_GRIDS["seeded_components"][0]["MODEL.GOSS.SEED_QUANTILE"]
+
+
+def test_component_scope_seeds_a_faint_component_of_its_own():
+    mask, score = _bridged()
+    # a second bridged pair, far less confident than the first: no seed at the image's level
+    mask2, score2 = _bridged()
+    mask = torch.cat([mask, mask2])
+    score = torch.cat([score, score2 * 0.2])
+    image = SeededComponentsClusterer(quantile=0.5, min_area=4)(mask, unknown_score=score)
+    assert image[10, 1] == image[10, 10]  # the faint pair stays one segment
+    comp = SeededComponentsClusterer(quantile=0.5, min_area=4, scope="component")
+    labels = comp(mask, unknown_score=score)
+    assert len(labels.unique()) == 5  # 0 and both objects of both pairs
+    assert labels[10, 1] != labels[10, 10] and labels[2, 1] != labels[2, 10]
+    # with one component both scopes are the same rule
+    one, s1 = _bridged()
+    for q in (0.2, 0.5, 0.8):
+        a = SeededComponentsClusterer(quantile=q, min_area=1)(one, unknown_score=s1)
+        b = SeededComponentsClusterer(quantile=q, min_area=1, scope="component")
+        assert torch.equal(a, b(one, unknown_score=s1))
+    with pytest.raises(ValueError, match="SEED_SCOPE"):
+        SeededComponentsClusterer(scope="region")
+
+
+def test_component_quantiles_equal_numpy_per_component():
+    from goss.modeling.clustering.seeded_components import _component_quantiles
+
+    gen = np.random.default_rng(0)
+    comp = gen.integers(1, 6, size=200)
+    score = gen.random(200).astype(np.float32)
+    for q in (0.0, 0.3, 0.75):
+        got = _component_quantiles(comp, score, q)
+        for c in np.unique(comp):
+            np.testing.assert_allclose(got[comp == c], np.quantile(score[comp == c], q), rtol=1e-6)

@@ -215,6 +215,31 @@ def test_the_small_outlier_model_and_the_flip_rows():
         assert tool.eval_overrides(bench, flip, schedule)[: len(base_opts)] == base_opts
 
 
+def test_the_multiscale_rows():
+    tool = load_tool("run_experiment")
+    bench = tool.BENCHMARKS["camvid_goss"]
+    schedule = bench["schedules"]["cpu"]
+    from goss.config import get_goss_cfg
+
+    # the void-free weights at the mirror rows' size and 1.5 times it, each view also mirrored
+    for model in ("N+1-OE-mixed-full-novoid-ms", "N+1-OE-mixed-full-novoid-ms-clu"):
+        assert bench["reuse"][model] == "N+1-OE-mixed-full-novoid"
+        cfg = get_goss_cfg(bench["models"][model], tool.eval_overrides(bench, model, schedule))
+        assert cfg.TEST.AUG.ENABLED and cfg.TEST.AUG.FLIP and cfg.INPUT.MIN_SIZE_TEST == 360
+        assert tuple(cfg.TEST.AUG.MIN_SIZES) == (360, 540) and cfg.TEST.AUG.MAX_SIZE == 720
+    for model in ("N+1-OE-mixed-full-novoid-ms3-r3", "N+1-OE-mixed-full-novoid-ms3-clu"):
+        assert bench["reuse"][model] == "N+1-OE-mixed-full-novoid"
+        cfg = get_goss_cfg(bench["models"][model], tool.eval_overrides(bench, model, schedule))
+        assert tuple(cfg.TEST.AUG.MIN_SIZES) == (360, 540, 720) and cfg.TEST.AUG.MAX_SIZE == 960
+    for model in ("N+1-OE-mixed-full-novoid-ms-clu", "N+1-OE-mixed-full-novoid-ms3-clu"):
+        assert tool.model_opts(bench, "calibrate", model)[:2] == ["--partition-objective", "GQ_clu"]
+    # -r3 differs from its row in the calibration's rounds alone
+    assert tool.model_opts(bench, "calibrate", "N+1-OE-mixed-full-novoid-ms-r3") == ["--rounds", "3"]
+    assert tool.eval_overrides(bench, "N+1-OE-mixed-full-novoid-ms-r3", schedule) == (
+        tool.eval_overrides(bench, "N+1-OE-mixed-full-novoid-ms", schedule)
+    )
+
+
 def test_the_void_free_class_n_model():
     tool = load_tool("run_experiment")
     bench = tool.BENCHMARKS["camvid_goss"]
