@@ -51,9 +51,9 @@ from goss.engine.calibration import (
 )
 from goss.engine.checks import check_dataset_metadata, load_trained_weights
 from goss.engine.errors import ToolError
-from goss.modeling.clustering import SeededComponentsClusterer
 from goss.evaluation.io import read_id_png
 from goss.evaluation.report import json_safe
+from goss.modeling.clustering import SeededComponentsClusterer
 
 logger = logging.getLogger("goss.calibrate")
 

@@ -93,14 +93,6 @@ _CAMVID_MULTISCALE3_TEST = [
     "TEST.AUG.MAX_SIZE", "960",
     "TEST.AUG.FLIP", "True",
 ]  # fmt: skip
-# and a fourth at 2.5 times
-_CAMVID_MULTISCALE4_TEST = [
-    *_CAMVID_FULL_RES_TEST,
-    "TEST.AUG.ENABLED", "True",
-    "TEST.AUG.MIN_SIZES", "(360, 540, 720, 900)",
-    "TEST.AUG.MAX_SIZE", "1200",
-    "TEST.AUG.FLIP", "True",
-]  # fmt: skip
 _SHAPES_TINY = [
     "INPUT.MIN_SIZE_TRAIN", "(64,)",
     "INPUT.MAX_SIZE_TRAIN", "64",
@@ -148,9 +140,6 @@ BENCHMARKS = {
             "N+1-OE-mixed-full-novoid-ms3-clu": os.path.join(
                 _CAMVID_MNV2, "n_plus_one_oe_image.yaml"
             ),
-            "N+1-OE-mixed-full-novoid-ms4-clu": os.path.join(
-                _CAMVID_MNV2, "n_plus_one_oe_image.yaml"
-            ),
             "N+1-OE-mixed-full-novoid-ms3-scope": os.path.join(
                 _CAMVID_MNV2, "n_plus_one_oe_image.yaml"
             ),
@@ -170,7 +159,6 @@ BENCHMARKS = {
             "N+1-OE-mixed-full-novoid-ms-r3": "N+1-OE-mixed-full-novoid",
             "N+1-OE-mixed-full-novoid-ms3-r3": "N+1-OE-mixed-full-novoid",
             "N+1-OE-mixed-full-novoid-ms3-clu": "N+1-OE-mixed-full-novoid",
-            "N+1-OE-mixed-full-novoid-ms4-clu": "N+1-OE-mixed-full-novoid",
             "N+1-OE-mixed-full-novoid-ms3-scope": "N+1-OE-mixed-full-novoid",
         },
         # model -> training overrides after the schedule's: the *-full models train at CamVid's
@@ -213,7 +201,6 @@ BENCHMARKS = {
             "N+1-OE-mixed-full-novoid-ms-r3": _CAMVID_MULTISCALE_TEST,
             "N+1-OE-mixed-full-novoid-ms3-r3": _CAMVID_MULTISCALE3_TEST,
             "N+1-OE-mixed-full-novoid-ms3-clu": _CAMVID_MULTISCALE3_TEST,
-            "N+1-OE-mixed-full-novoid-ms4-clu": _CAMVID_MULTISCALE4_TEST,
             "N+1-OE-mixed-full-novoid-ms3-scope": _CAMVID_MULTISCALE3_TEST,
         },
         # model -> its own arguments of tools/calibrate_goss.py: -clu chooses the Super-BPD
@@ -241,7 +228,6 @@ BENCHMARKS = {
                 "0",
                 "1",
             ],
-            "N+1-OE-mixed-full-novoid-ms4-clu": ["--partition-objective", "GQ_clu"],
             # -scope: the seed quantile also taken per component of the unknown mask
             "N+1-OE-mixed-full-novoid-ms3-scope": ["--seed-scopes", "image", "component"],
         },
@@ -273,7 +259,6 @@ BENCHMARKS = {
             "N+1-OE-mixed-full-novoid-ms-r3": ("n_plus_one",),
             "N+1-OE-mixed-full-novoid-ms3-r3": ("n_plus_one",),
             "N+1-OE-mixed-full-novoid-ms3-clu": ("n_plus_one",),
-            "N+1-OE-mixed-full-novoid-ms4-clu": ("n_plus_one",),
             "N+1-OE-mixed-full-novoid-ms3-scope": ("n_plus_one",),
             "N-DML": ("dml",),
             "GST-DFC": ("energy",),
@@ -293,7 +278,6 @@ BENCHMARKS = {
             "N+1-OE-mixed-full-novoid-ms-r3": ("seeded_components", "connected_components"),
             "N+1-OE-mixed-full-novoid-ms3-r3": ("seeded_components", "connected_components"),
             "N+1-OE-mixed-full-novoid-ms3-clu": ("split_components",),
-            "N+1-OE-mixed-full-novoid-ms4-clu": ("split_components",),
             "N+1-OE-mixed-full-novoid-ms3-scope": ("seeded_components",),
             # the DFC model has no BPD field: its own clusters instead of the Super-BPD ones
             "GST-DFC": ("dfc", "felzenszwalb", "connected_components"),

@@ -115,10 +115,11 @@ CLUSTERER_GRIDS["split_components"] = [
     {_G + "SPLIT_MIN_AREA": [64, 256, 1024, 4096]},
 ]
 # The Super-BPD thresholds searched by GQ_clu (``partition_objective="GQ_clu"``): the clustering
-# branch's whole-image partition, from few regions to many
+# branch's whole-image partition, from few regions to many (THETA_L below the paper's 116 merges
+# large regions whose directions differ by up to 180 - THETA_L degrees: 80 and 90 at 100 and 90)
 PARTITION_GRID = {
     _PP + "THETA_A": [45.0, 90.0, 120.0],
-    _PP + "THETA_L": [116.0, 160.0, 170.0],
+    _PP + "THETA_L": [90.0, 100.0, 116.0, 160.0, 170.0],
     _PP + "THETA_S": [68.0, 120.0, 160.0],
 }
 PARTITION_OBJECTIVES = ("GQ", "GQ_clu")
@@ -447,13 +448,13 @@ def calibrate(
     sweep, best_row = [], None
     for n in range(1, int(rounds) + 1):
         if n > 1:
-            if best == start:  # the last round changed nothing: the search has converged
-                break
             stages = [(f"{stage} (round {n})", grid) for stage, grid in later]
         start = dict(best)
         best, best_row = _search_stages(
             scorer, stages, best, best_row, base_cfg, partition_grids, sweep, identifier, clusterer
         )
+        if best == start:  # this round changed nothing: the search has converged
+            break
     return dict(best_row), sweep
 
 

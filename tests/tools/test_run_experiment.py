@@ -231,10 +231,7 @@ def test_the_multiscale_rows():
         assert bench["reuse"][model] == "N+1-OE-mixed-full-novoid"
         cfg = get_goss_cfg(bench["models"][model], tool.eval_overrides(bench, model, schedule))
         assert tuple(cfg.TEST.AUG.MIN_SIZES) == (360, 540, 720) and cfg.TEST.AUG.MAX_SIZE == 960
-    model = "N+1-OE-mixed-full-novoid-ms4-clu"
-    cfg = get_goss_cfg(bench["models"][model], tool.eval_overrides(bench, model, schedule))
-    assert tuple(cfg.TEST.AUG.MIN_SIZES) == (360, 540, 720, 900) and cfg.TEST.AUG.MAX_SIZE == 1200
-    for model in ("ms-clu", "ms3-clu", "ms4-clu"):
+    for model in ("ms-clu", "ms3-clu"):
         model = "N+1-OE-mixed-full-novoid-" + model
         assert tool.model_opts(bench, "calibrate", model)[:2] == ["--partition-objective", "GQ_clu"]
     # -r3 and -scope differ from their rows in calibration arguments alone
@@ -243,7 +240,10 @@ def test_the_multiscale_rows():
     assert tool.eval_overrides(bench, model, schedule) == (
         tool.eval_overrides(bench, "N+1-OE-mixed-full-novoid-ms3-r3", schedule)
     )
-    assert tool.model_opts(bench, "calibrate", "N+1-OE-mixed-full-novoid-ms-r3") == ["--rounds", "3"]
+    assert tool.model_opts(bench, "calibrate", "N+1-OE-mixed-full-novoid-ms-r3") == [
+        "--rounds",
+        "3",
+    ]
     assert tool.eval_overrides(bench, "N+1-OE-mixed-full-novoid-ms-r3", schedule) == (
         tool.eval_overrides(bench, "N+1-OE-mixed-full-novoid-ms", schedule)
     )
