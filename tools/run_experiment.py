@@ -69,30 +69,25 @@ _CAMVID_FULL_RES_TRAIN = [
 # 1e-4 x (10 x 641) / (8 x 352) = 2.3e-4.
 _PAPER_BPD_BALANCE = ["MODEL.BPD_HEAD.LOSS_WEIGHT", "2.3e-4"]
 _CAMVID_FULL_RES_TEST = ["INPUT.MIN_SIZE_TEST", "360", "INPUT.MAX_SIZE_TEST", "480"]
-# test-time augmentation at that size: the image and its mirror, their maps averaged
-_CAMVID_FLIP_TEST = [
-    *_CAMVID_FULL_RES_TEST,
-    "TEST.AUG.ENABLED", "True",
-    "TEST.AUG.MIN_SIZES", "(360,)",
-    "TEST.AUG.MAX_SIZE", "480",
-    "TEST.AUG.FLIP", "True",
-]  # fmt: skip
-# the same with a second, 1.5x larger view (and its mirror): finer maps for small objects
-_CAMVID_MULTISCALE_TEST = [
-    *_CAMVID_FULL_RES_TEST,
-    "TEST.AUG.ENABLED", "True",
-    "TEST.AUG.MIN_SIZES", "(360, 540)",
-    "TEST.AUG.MAX_SIZE", "720",
-    "TEST.AUG.FLIP", "True",
-]  # fmt: skip
-# and a third at twice the size
-_CAMVID_MULTISCALE3_TEST = [
-    *_CAMVID_FULL_RES_TEST,
-    "TEST.AUG.ENABLED", "True",
-    "TEST.AUG.MIN_SIZES", "(360, 540, 720)",
-    "TEST.AUG.MAX_SIZE", "960",
-    "TEST.AUG.FLIP", "True",
-]  # fmt: skip
+
+
+def _camvid_tta_test(min_sizes, max_size):
+    """
+    Test-time augmentation at CamVid's full test size: views whose shorter side is each of
+    ``min_sizes`` (the longer at most ``max_size``), each also mirrored, their maps averaged.
+    """
+    return [*_CAMVID_FULL_RES_TEST,
+            "TEST.AUG.ENABLED", "True",
+            "TEST.AUG.MIN_SIZES", str(tuple(min_sizes)),
+            "TEST.AUG.MAX_SIZE", str(max_size),
+            "TEST.AUG.FLIP", "True"]  # fmt: skip
+
+
+# the image and its mirror; with a second, 1.5x larger view (finer maps for small objects); and
+# a third at twice the size
+_CAMVID_FLIP_TEST = _camvid_tta_test((360,), 480)
+_CAMVID_MULTISCALE_TEST = _camvid_tta_test((360, 540), 720)
+_CAMVID_MULTISCALE3_TEST = _camvid_tta_test((360, 540, 720), 960)
 _SHAPES_TINY = [
     "INPUT.MIN_SIZE_TRAIN", "(64,)",
     "INPUT.MAX_SIZE_TRAIN", "64",
@@ -105,6 +100,8 @@ _SHAPES_TINY = [
 ]  # fmt: skip
 
 _CAMVID_MNV2 = os.path.join(CONFIGS, "camvid_goss", "mobilenet_v2")
+# N+1 with outlier exposure by image-textured objects: the config of most full-resolution rows
+_CAMVID_N1_IMAGE = os.path.join(_CAMVID_MNV2, "n_plus_one_oe_image.yaml")
 
 BENCHMARKS = {
     "camvid_goss": {
@@ -115,34 +112,22 @@ BENCHMARKS = {
             "N+1-OE": os.path.join(_CAMVID_MNV2, "n_plus_one_oe.yaml"),
             "N+1-OE-test360": os.path.join(_CAMVID_MNV2, "n_plus_one_oe.yaml"),
             "N+1-OE-full": os.path.join(_CAMVID_MNV2, "n_plus_one_oe.yaml"),
-            "N+1-OE-image-full": os.path.join(_CAMVID_MNV2, "n_plus_one_oe_image.yaml"),
-            "N+1-OE-image-full-bpd": os.path.join(_CAMVID_MNV2, "n_plus_one_oe_image.yaml"),
-            "N+1-OE-mixed-full": os.path.join(_CAMVID_MNV2, "n_plus_one_oe_image.yaml"),
+            "N+1-OE-image-full": _CAMVID_N1_IMAGE,
+            "N+1-OE-image-full-bpd": _CAMVID_N1_IMAGE,
+            "N+1-OE-mixed-full": _CAMVID_N1_IMAGE,
             "N+1-OE-small-full": os.path.join(_CAMVID_MNV2, "n_plus_one_oe_small.yaml"),
-            "N+1-OE-mixed-full-novoid": os.path.join(_CAMVID_MNV2, "n_plus_one_oe_image.yaml"),
-            "N+1-OE-mixed-full-flip": os.path.join(_CAMVID_MNV2, "n_plus_one_oe_image.yaml"),
+            "N+1-OE-mixed-full-novoid": _CAMVID_N1_IMAGE,
+            "N+1-OE-mixed-full-flip": _CAMVID_N1_IMAGE,
             "N+1-OE-small-full-flip": os.path.join(_CAMVID_MNV2, "n_plus_one_oe_small.yaml"),
             "N+1-OE-small-full-flip-clu": os.path.join(_CAMVID_MNV2, "n_plus_one_oe_small.yaml"),
-            "N+1-OE-mixed-full-novoid-flip": os.path.join(_CAMVID_MNV2, "n_plus_one_oe_image.yaml"),
-            "N+1-OE-mixed-full-novoid-flip-clu": os.path.join(
-                _CAMVID_MNV2, "n_plus_one_oe_image.yaml"
-            ),
-            "N+1-OE-mixed-full-novoid-ms": os.path.join(_CAMVID_MNV2, "n_plus_one_oe_image.yaml"),
-            "N+1-OE-mixed-full-novoid-ms-clu": os.path.join(
-                _CAMVID_MNV2, "n_plus_one_oe_image.yaml"
-            ),
-            "N+1-OE-mixed-full-novoid-ms-r3": os.path.join(
-                _CAMVID_MNV2, "n_plus_one_oe_image.yaml"
-            ),
-            "N+1-OE-mixed-full-novoid-ms3-r3": os.path.join(
-                _CAMVID_MNV2, "n_plus_one_oe_image.yaml"
-            ),
-            "N+1-OE-mixed-full-novoid-ms3-clu": os.path.join(
-                _CAMVID_MNV2, "n_plus_one_oe_image.yaml"
-            ),
-            "N+1-OE-mixed-full-novoid-ms3-scope": os.path.join(
-                _CAMVID_MNV2, "n_plus_one_oe_image.yaml"
-            ),
+            "N+1-OE-mixed-full-novoid-flip": _CAMVID_N1_IMAGE,
+            "N+1-OE-mixed-full-novoid-flip-clu": _CAMVID_N1_IMAGE,
+            "N+1-OE-mixed-full-novoid-ms": _CAMVID_N1_IMAGE,
+            "N+1-OE-mixed-full-novoid-ms-clu": _CAMVID_N1_IMAGE,
+            "N+1-OE-mixed-full-novoid-ms-r3": _CAMVID_N1_IMAGE,
+            "N+1-OE-mixed-full-novoid-ms3-r3": _CAMVID_N1_IMAGE,
+            "N+1-OE-mixed-full-novoid-ms3-clu": _CAMVID_N1_IMAGE,
+            "N+1-OE-mixed-full-novoid-ms3-scope": _CAMVID_N1_IMAGE,
             "N-DML": os.path.join(_CAMVID_MNV2, "n_dml.yaml"),
             "GST-DFC": os.path.join(_CAMVID_MNV2, "gst_dfc.yaml"),
         },
