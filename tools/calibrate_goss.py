@@ -15,10 +15,11 @@ are chosen by the quality of the clustering branch's whole-image partition inste
 ``--field-sigmas`` adds the smoothing of the field before Super-BPD to that search,
 ``--seed-scopes`` the scope of the seeded clusterer's quantile to its search; ``--rounds``
 repeats the search of the clusterer's settings and the others given the minimum areas until it
-converges. It prints the sweep table, writes ``sweep_<pair>.csv``, and writes the best settings
-of each pair as a config ``<identifier>_<clusterer>.yaml`` whose ``_BASE_`` is the model's
-config, for ``tools/train_net.py --eval-only --config-file``; ``calibration.json`` lists them
-with their GQ.
+converges; ``--refinements N`` follows each grid of Super-BPD thresholds by N steps of a pattern
+search between its values. It prints the sweep table, writes ``sweep_<pair>.csv``, and writes the
+best settings of each pair as a config ``<identifier>_<clusterer>.yaml`` whose ``_BASE_`` is the
+model's config, for ``tools/train_net.py --eval-only --config-file``; ``calibration.json`` lists
+them with their GQ.
 """
 
 import argparse
@@ -119,6 +120,15 @@ def get_parser():
         "identification and minimum-area stages are searched again, given the others, until a "
         "round changes nothing or N rounds ran (default 1)",
     )
+    p.add_argument(
+        "--refinements",
+        type=int,
+        default=0,
+        metavar="N",
+        help="after each grid of Super-BPD thresholds (THETA_A, THETA_L, THETA_S), N steps of a "
+        "pattern search around its best: each tries the best's values and half a step either "
+        "side, within the grid's range, the step halving where a value stays (default 0: none)",
+    )
     p.add_argument("--max-cache-mb", type=int, default=4096, help="in-memory cache bound (MiB)")
     p.add_argument("--cache-dir", help="folder for cached maps beyond --max-cache-mb")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -131,6 +141,8 @@ def _check_args(args, cfg):
         raise SystemExit(f"--max-cache-mb must be >= 1, got {args.max_cache_mb}")
     if args.rounds < 1:
         raise SystemExit(f"--rounds must be >= 1, got {args.rounds}")
+    if args.refinements < 0:
+        raise SystemExit(f"--refinements must be >= 0, got {args.refinements}")
     from detectron2.data import DatasetCatalog
 
     registered = set(DatasetCatalog.list())
@@ -241,6 +253,7 @@ def run(args):
     summary["field_sigmas"] = args.field_sigmas
     summary["rounds"] = args.rounds
     summary["seed_scopes"] = args.seed_scopes
+    summary["refinements"] = args.refinements
     summary["configs"], summary["best"] = {}, {}
     model = load_model(cfg)
     try:
@@ -257,6 +270,7 @@ def run(args):
                     field_sigmas=args.field_sigmas,
                     rounds=args.rounds,
                     seed_scopes=args.seed_scopes,
+                    refinements=args.refinements,
                 )
                 pair = f"{ident}_{clu}"
                 logger.info("sweep of %s on %s:\n%s", pair, dataset, format_sweep(sweep))

@@ -127,6 +127,7 @@ BENCHMARKS = {
             "N+1-OE-mixed-full-novoid-ms-r3": _CAMVID_N1_IMAGE,
             "N+1-OE-mixed-full-novoid-ms3-r3": _CAMVID_N1_IMAGE,
             "N+1-OE-mixed-full-novoid-ms3-clu": _CAMVID_N1_IMAGE,
+            "N+1-OE-mixed-full-novoid-ms3-clu-ref": _CAMVID_N1_IMAGE,
             "N+1-OE-mixed-full-novoid-ms3-scope": _CAMVID_N1_IMAGE,
             "N-DML": os.path.join(_CAMVID_MNV2, "n_dml.yaml"),
             "GST-DFC": os.path.join(_CAMVID_MNV2, "gst_dfc.yaml"),
@@ -144,6 +145,7 @@ BENCHMARKS = {
             "N+1-OE-mixed-full-novoid-ms-r3": "N+1-OE-mixed-full-novoid",
             "N+1-OE-mixed-full-novoid-ms3-r3": "N+1-OE-mixed-full-novoid",
             "N+1-OE-mixed-full-novoid-ms3-clu": "N+1-OE-mixed-full-novoid",
+            "N+1-OE-mixed-full-novoid-ms3-clu-ref": "N+1-OE-mixed-full-novoid",
             "N+1-OE-mixed-full-novoid-ms3-scope": "N+1-OE-mixed-full-novoid",
         },
         # model -> training overrides after the schedule's: the *-full models train at CamVid's
@@ -186,6 +188,7 @@ BENCHMARKS = {
             "N+1-OE-mixed-full-novoid-ms-r3": _CAMVID_MULTISCALE_TEST,
             "N+1-OE-mixed-full-novoid-ms3-r3": _CAMVID_MULTISCALE3_TEST,
             "N+1-OE-mixed-full-novoid-ms3-clu": _CAMVID_MULTISCALE3_TEST,
+            "N+1-OE-mixed-full-novoid-ms3-clu-ref": _CAMVID_MULTISCALE3_TEST,
             "N+1-OE-mixed-full-novoid-ms3-scope": _CAMVID_MULTISCALE3_TEST,
         },
         # model -> its own arguments of tools/calibrate_goss.py: -clu chooses the Super-BPD
@@ -209,6 +212,16 @@ BENCHMARKS = {
             "N+1-OE-mixed-full-novoid-ms3-clu": [
                 "--partition-objective",
                 "GQ_clu",
+                "--field-sigmas",
+                "0",
+                "1",
+            ],
+            # -ref: the thresholds' grid, then three steps of a pattern search between its values
+            "N+1-OE-mixed-full-novoid-ms3-clu-ref": [
+                "--partition-objective",
+                "GQ_clu",
+                "--refinements",
+                "3",
                 "--field-sigmas",
                 "0",
                 "1",
@@ -244,6 +257,7 @@ BENCHMARKS = {
             "N+1-OE-mixed-full-novoid-ms-r3": ("n_plus_one",),
             "N+1-OE-mixed-full-novoid-ms3-r3": ("n_plus_one",),
             "N+1-OE-mixed-full-novoid-ms3-clu": ("n_plus_one",),
+            "N+1-OE-mixed-full-novoid-ms3-clu-ref": ("n_plus_one",),
             "N+1-OE-mixed-full-novoid-ms3-scope": ("n_plus_one",),
             "N-DML": ("dml",),
             "GST-DFC": ("energy",),
@@ -263,6 +277,7 @@ BENCHMARKS = {
             "N+1-OE-mixed-full-novoid-ms-r3": ("seeded_components", "connected_components"),
             "N+1-OE-mixed-full-novoid-ms3-r3": ("seeded_components", "connected_components"),
             "N+1-OE-mixed-full-novoid-ms3-clu": ("split_components",),
+            "N+1-OE-mixed-full-novoid-ms3-clu-ref": ("split_components",),
             "N+1-OE-mixed-full-novoid-ms3-scope": ("seeded_components",),
             # the DFC model has no BPD field: its own clusters instead of the Super-BPD ones
             "GST-DFC": ("dfc", "felzenszwalb", "connected_components"),

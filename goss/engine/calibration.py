@@ -41,6 +41,7 @@ __all__ = [
     "MapCache",
     "PARTITION_GRID",
     "PARTITION_OBJECTIVES",
+    "REFINED_KEYS",
     "ScoreQuantiles",
     "calibrate",
     "check_pair",
@@ -123,6 +124,9 @@ PARTITION_GRID = {
     _PP + "THETA_S": [68.0, 120.0, 160.0],
 }
 PARTITION_OBJECTIVES = ("GQ", "GQ_clu")
+# The keys that ``refinements`` search between a grid's values (see ``_Search._refine``): the
+# Super-BPD thresholds, in degrees, whose best often lies between two values of the grids above
+REFINED_KEYS = (_PP + "THETA_A", _PP + "THETA_L", _PP + "THETA_S")
 AREA_GRIDS = [
     {_G + "UNKNOWN_MIN_AREA": [0, 16, 64, 128, 256, 512]},
     {_G + "KNOWN_MIN_AREA": [0, 64, 256]},
@@ -377,6 +381,7 @@ def calibrate(
     field_sigmas=None,
     rounds=1,
     seed_scopes=None,
+    refinements=0,
 ):
     """
     Coordinate-ascent search of one identifier x clusterer pair.
@@ -396,6 +401,10 @@ def calibrate(
     areas are searched again, each given the others, until a round changes no setting or
     ``rounds`` rounds ran.
 
+    With ``refinements`` > 0, a stage whose grid holds Super-BPD thresholds
+    (:data:`REFINED_KEYS`) is followed by that many steps of a pattern search between the grid's
+    values around its best, by the stage's objective (stages "... refinement n").
+
     Args:
         base_cfg (CfgNode): the model's config (its values start the search).
         cache (MapCache): the cached maps and GT of the calibration split.
@@ -405,6 +414,8 @@ def calibrate(
         field_sigmas (sequence of float or None): the field smoothings to try (see above).
         rounds (int): the most rounds of coordinate ascent (see above); at least 1.
         seed_scopes (sequence of str or None): the seed scopes to try (see above).
+        refinements (int): the pattern-search steps after a Super-BPD threshold grid (see
+            above); 0: none.
     Returns:
         (best, sweep): ``best`` = {settings, GQ, ...}; ``sweep`` = list of rows
         ``{stage, settings, GQ, GQ_kn, GQ_uk, SQ_uk, RQ_uk}`` (and ``GQ_clu`` in the partition
@@ -416,6 +427,8 @@ def calibrate(
         )
     if int(rounds) < 1:
         raise ValueError(f"rounds must be at least 1, got {rounds}")
+    if int(refinements) < 0:
+        raise ValueError(f"refinements must be at least 0, got {refinements}")
     if identifier not in IDENTIFICATION_GRIDS:
         raise ValueError(f"identifier {identifier!r}: one of {sorted(IDENTIFICATION_GRIDS)}")
     if clusterer not in CLUSTERER_GRIDS:
@@ -445,55 +458,119 @@ def calibrate(
         later.append(("identification again", ident_grid))
     later += [("min areas", g) for g in AREA_GRIDS]
     stages = [("identification", ident_grid), *later]
-    sweep, best_row = [], None
+    search = _Search(scorer, base_cfg, f"{identifier}/{clusterer}", partition_grids, refinements)
+    search.best = best
     for n in range(1, int(rounds) + 1):
         if n > 1:
             stages = [(f"{stage} (round {n})", grid) for stage, grid in later]
-        start = dict(best)
-        best, best_row = _search_stages(
-            scorer, stages, best, best_row, base_cfg, partition_grids, sweep, identifier, clusterer
-        )
-        if best == start:  # this round changed nothing: the search has converged
+        start = dict(search.best)
+        search.run(stages)
+        if search.best == start:  # this round changed nothing: the search has converged
             break
-    return dict(best_row), sweep
+    return dict(search.best_row), search.sweep
 
 
-def _search_stages(
-    scorer, stages, best, best_row, base_cfg, partition_grids, sweep, identifier, clusterer
-):
-    """One round of :func:`calibrate`: each stage's grid given ``best``; rows go to ``sweep``."""
-    for stage, grid in stages:
-        candidates = [dict(best, **s) for s in _grid(grid)]
-        partition_stage = any(grid is g for g in partition_grids)
-        results = scorer.score(
-            candidates, desc=f"{identifier}/{clusterer}: {stage}", partition_quality=partition_stage
+class _Search:
+    """
+    The state of one :func:`calibrate` search (the best settings and row so far, and the sweep)
+    and its steps: a stage's grid, then the refinements of its Super-BPD thresholds.
+    """
+
+    def __init__(self, scorer, base_cfg, label, partition_grids, refinements=0):
+        """
+        Args:
+            scorer (_Scorer): scores settings on the cached maps.
+            base_cfg (CfgNode): the model's config.
+            label (str): ``identifier/clusterer``, for the logs.
+            partition_grids (list[dict]): the grids (by identity) searched by GQ_clu.
+            refinements (int): the refinements after a grid of :data:`REFINED_KEYS`.
+        """
+        self.scorer = scorer
+        self.base_cfg = base_cfg
+        self.label = label
+        self.partition_grids = partition_grids
+        self.refinements = int(refinements)
+        self.best, self.best_row, self.sweep = {}, None, []
+
+    def run(self, stages):
+        """Search each ``(name, grid)`` of ``stages`` in turn, given the best so far."""
+        for stage, grid in stages:
+            partition_stage = any(grid is g for g in self.partition_grids)
+            objective = "GQ_clu" if partition_stage else "GQ"
+            self._grid_stage(stage, grid, partition_stage)
+            self._refine(stage, grid, objective, partition_stage)
+            score = f"GQ {self.best_row['GQ']:.2f}"
+            if partition_stage:
+                score = f"GQ_clu {self.best_row['GQ_clu']:.2f} ({score})"
+            logger.info("%s %s: best %s with %s", self.label, stage, score, _short(self.best))
+
+    def _score(self, stage, candidates, partition_stage):
+        results = self.scorer.score(
+            candidates, desc=f"{self.label}: {stage}", partition_quality=partition_stage
         )
+        rows = []
         for settings, res in zip(candidates, results):
             row = {"stage": stage, "settings": settings}
             row.update({k: res[k] for k in ("GQ", "GQ_kn", "GQ_uk", "SQ_uk", "RQ_uk")})
             if partition_stage:
                 row["GQ_clu"] = res["GQ_clu"]
-            sweep.append(row)
+            rows.append(row)
+        self.sweep.extend(rows)
+        return rows
+
+    def _take(self, row):
+        self.best_row, self.best = row, dict(row["settings"])
+
+    def _grid_stage(self, stage, grid, partition_stage):
+        points = _grid(grid)
+        rows = self._score(stage, [dict(self.best, **p) for p in points], partition_stage)
         if partition_stage:  # the thresholds of the best partition, whatever GQ they give
-            top = max(range(len(results)), key=lambda i: (results[i]["GQ_clu"], -i))
-            best_row = sweep[len(sweep) - len(results) + top]
-            best = dict(candidates[top])
-        else:
-            top = max(range(len(results)), key=lambda i: (results[i]["GQ"], -i))
-            # on a tie the current value stays (a setting changes only where it raises GQ)
-            current = _current_values(base_cfg, best, grid)
-            if current in _grid(grid):
-                i = _grid(grid).index(current)
-                if results[i]["GQ"] >= results[top]["GQ"]:
-                    top = i
-            if best_row is None or results[top]["GQ"] >= best_row["GQ"]:
-                best_row = sweep[len(sweep) - len(results) + top]
-                best = dict(candidates[top])
-        score = f"GQ {best_row['GQ']:.2f}"
-        if partition_stage:
-            score = f"GQ_clu {best_row['GQ_clu']:.2f} ({score})"
-        logger.info("%s/%s %s: best %s with %s", identifier, clusterer, stage, score, _short(best))
-    return best, best_row
+            self._take(max(rows, key=lambda r: r["GQ_clu"]))  # max: the first on a tie
+            return
+        top = max(range(len(rows)), key=lambda i: (rows[i]["GQ"], -i))
+        # on a tie the current value stays (a setting changes only where it raises GQ)
+        current = _current_values(self.base_cfg, self.best, grid)
+        if current in points and rows[points.index(current)]["GQ"] >= rows[top]["GQ"]:
+            top = points.index(current)
+        if self.best_row is None or rows[top]["GQ"] >= self.best_row["GQ"]:
+            self._take(rows[top])
+
+    def _refine(self, stage, grid, objective, partition_stage):
+        """
+        Pattern search of the grid's :data:`REFINED_KEYS` around the best: each refinement tries
+        every combination of each key's value, and that value minus and plus half its step (no
+        further than the grid's ends); the first steps are the distances to the grid's
+        neighbouring values. A key that moves keeps the distance it moved as its step, one that
+        does not halves its step; the best changes only where the objective rises.
+        """
+        keys = [k for k in REFINED_KEYS if k in grid and len(grid[k]) > 1]
+        if not keys or not self.refinements:
+            return
+        now = {k: float(v) for k, v in _current_values(self.base_cfg, self.best, keys).items()}
+        steps = {}
+        for k in keys:
+            below = [now[k] - float(v) for v in grid[k] if float(v) < now[k]]
+            above = [float(v) - now[k] for v in grid[k] if float(v) > now[k]]
+            steps[k] = (min(below, default=0.0), min(above, default=0.0))
+        for n in range(1, self.refinements + 1):
+            options = {
+                k: sorted({now[k] - lo / 2, now[k], now[k] + hi / 2})
+                for k, (lo, hi) in steps.items()
+            }
+            points = [p for p in _grid(options) if p != now]
+            if not points:
+                return
+            rows = self._score(
+                f"{stage} refinement {n}", [dict(self.best, **p) for p in points], partition_stage
+            )
+            top = max(range(len(rows)), key=lambda i: (rows[i][objective], -i))
+            moved = points[top] if rows[top][objective] > self.best_row[objective] else now
+            for k in keys:
+                d = abs(moved[k] - now[k])
+                steps[k] = (d, d) if d else (steps[k][0] / 2, steps[k][1] / 2)
+            if moved is not now:
+                now = moved
+                self._take(rows[top])
 
 
 def check_pair(cfg, identifier, clusterer):

@@ -429,3 +429,76 @@ def test_more_rounds_revisit_the_clusterer_given_the_minimum_areas(monkeypatch):
     assert "identification (round 2)" not in stages  # the first stage is not repeated as such
     with pytest.raises(ValueError, match="rounds"):
         calibrate(_cfg(), None, "msp", "seeded_components", False, rounds=0)
+
+
+class _SmoothPartitionScorer:
+    """
+    A stand-in for the calibration's scorer whose GQ_clu (and, without the partition objective,
+    GQ) peaks at Super-BPD thresholds between the grids' values: theta_a 52, theta_l 125,
+    theta_s 80 (within the range of both grids).
+    """
+
+    PEAK = {"THETA_A": 52.0, "THETA_L": 125.0, "THETA_S": 80.0}
+
+    def __init__(self, base_cfg, cache, progress=True):
+        self.num_known = base_cfg.MODEL.GOSS.NUM_KNOWN_CLASSES
+        self.base_cfg = base_cfg
+
+    def score(self, settings_list, desc="sweep", partition_quality=False):
+        out = []
+        for s in settings_list:
+            pp = _setting_cfg(self.base_cfg, s).MODEL.BPD_HEAD.POSTPROCESS
+            q = 30.0 - sum(((pp[k] - v) / 10.0) ** 2 for k, v in self.PEAK.items())
+            row = {"GQ": q, "GQ_kn": q, "GQ_uk": q, "SQ_uk": 0.0, "RQ_uk": 0.0}
+            if partition_quality:
+                row["GQ_clu"] = q
+            out.append(row)
+        return out
+
+
+@pytest.mark.parametrize(
+    "clusterer,objective", [("split_components", "GQ_clu"), ("super_bpd", "GQ")]
+)
+def test_refinements_search_the_thresholds_between_the_grid_values(
+    monkeypatch, clusterer, objective
+):
+    import goss.engine.calibration as calibration
+
+    monkeypatch.setattr(calibration, "_Scorer", _SmoothPartitionScorer)
+    pp = "MODEL.BPD_HEAD.POSTPROCESS."
+    peak = {pp + k: v for k, v in _SmoothPartitionScorer.PEAK.items()}
+
+    def distance(settings):
+        return sum(abs(settings[k] - v) for k, v in peak.items())
+
+    def quality(settings):  # the stand-in's objective
+        return 30.0 - sum(((settings[k] - v) / 10.0) ** 2 for k, v in peak.items())
+
+    run = lambda n: calibrate(  # noqa: E731
+        _cfg(), None, "msp", clusterer, False, partition_objective=objective, refinements=n
+    )
+    coarse, sweep = run(0)
+    assert not any("refinement" in r["stage"] for r in sweep)
+    grid = [r for r in sweep if r["stage"] == f"{clusterer} 1"]
+    tried = [r["settings"] for r in sweep if set(peak) <= set(r["settings"])]
+    assert all(t[k] in {g["settings"][k] for g in grid} for t in tried for k in peak)
+    fine, sweep = run(6)
+    refined = [r for r in sweep if "refinement" in r["stage"]]
+    assert {r["stage"] for r in refined} == {f"{clusterer} 1 refinement {n}" for n in range(1, 7)}
+    # a refinement tries values between the grid's, never beyond its ends
+    for k in peak:
+        values = [g["settings"][k] for g in grid]
+        assert all(min(values) <= r["settings"][k] <= max(values) for r in refined)
+    assert any(
+        r["settings"][k] not in {g["settings"][k] for g in grid} for r in refined for k in peak
+    )
+    # it only ever raises the objective, and here ends far nearer the peak than the grid did
+    assert quality(fine["settings"]) > quality(coarse["settings"])
+    best_so_far = max(quality(g["settings"]) for g in grid)
+    for n in range(1, 7):  # a refinement keeps the best unless one of its points beats it
+        rows = [r for r in refined if r["stage"].endswith(f"refinement {n}")]
+        best_so_far = max([best_so_far] + [r[objective] for r in rows])
+    assert quality(fine["settings"]) == pytest.approx(best_so_far)
+    assert distance(fine["settings"]) < distance(coarse["settings"]) / 3
+    with pytest.raises(ValueError, match="refinements"):
+        calibrate(_cfg(), None, "msp", clusterer, False, refinements=-1)

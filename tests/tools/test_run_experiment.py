@@ -234,7 +234,16 @@ def test_the_multiscale_rows():
     for model in ("ms-clu", "ms3-clu"):
         model = "N+1-OE-mixed-full-novoid-" + model
         assert tool.model_opts(bench, "calibrate", model)[:2] == ["--partition-objective", "GQ_clu"]
-    # -r3 and -scope differ from their rows in calibration arguments alone
+    # -r3, -scope and -ref differ from their rows in calibration arguments alone
+    model = "N+1-OE-mixed-full-novoid-ms3-clu-ref"
+    own = tool.model_opts(bench, "calibrate", model)
+    assert own[own.index("--refinements") + 1] == "3"
+    assert [o for o in own if o not in ("--refinements", "3")] == tool.model_opts(
+        bench, "calibrate", "N+1-OE-mixed-full-novoid-ms3-clu"
+    )
+    assert tool.eval_overrides(bench, model, schedule) == (
+        tool.eval_overrides(bench, "N+1-OE-mixed-full-novoid-ms3-clu", schedule)
+    )
     model = "N+1-OE-mixed-full-novoid-ms3-scope"
     assert tool.model_opts(bench, "calibrate", model) == ["--seed-scopes", "image", "component"]
     assert tool.eval_overrides(bench, model, schedule) == (
