@@ -20,7 +20,7 @@ ORACLE_GAP = 2.0
 # metrics copied into the JSON, per row
 _KEYS = (
     "GQ", "GQ_kn", "GQ_uk", "SQ_uk", "RQ_uk", "TP_uk", "FP_uk", "FN_uk", "mIoU", "GQ_clu",
-    "AUROC", "FPR95", "GQ_CI95", "GQ_uk_CI95", "num_images", "field_angle_error",
+    "AUROC", "FPR95", "GQ_CI95", "GQ_uk_CI95", "GQ_clu_CI95", "num_images", "field_angle_error",
     "field_angle_error_uk", "GQ_clu_gt_field",
     *(f"{m}_uk_{r}" for r in DIAGNOSTIC_ROWS for m in ("GQ", "SQ", "RQ", "TP", "FP", "FN")),
     *(f"{m}_uk_{b}" for b, _, _ in SIZE_BUCKETS for m in ("GQ", "recall", "num")),
@@ -57,13 +57,13 @@ def _main_table(rows):
                 _f(m.get("SQ_uk")),
                 _f(m.get("RQ_uk")),
                 f"{m.get('TP_uk')} / {m.get('FP_uk')} / {m.get('FN_uk')}",
-                _f(m.get("GQ_clu")),
+                _ci(m, "GQ_clu"),
                 _f(m.get("AUROC")),
                 _settings(r["settings"]),
             ]
         )
     headers = ["model", "identification / clustering", "GQ [95% CI]", "GQ_kn", "GQ_uk [95% CI]",
-               "SQ_uk", "RQ_uk", "unknown TP / FP / FN", "GQ_clu", "AUROC",
+               "SQ_uk", "RQ_uk", "unknown TP / FP / FN", "GQ_clu [95% CI]", "AUROC",
                "calibrated settings"]  # fmt: skip
     return tabulate(body, headers=headers, tablefmt="pipe")
 

@@ -6,7 +6,7 @@ histograms and per-image records. Accumulators add up (``+=``) across processes.
 
 import numpy as np
 
-from .bootstrap import bootstrap_gq
+from .bootstrap import bootstrap_clu, bootstrap_gq
 from .clustering import clustering_stats, gt_components
 from .components import SMIYC_MIN_GT_SIZE, ComponentAccumulator
 from .diagnostics import DiagnosticAccumulator, category_map
@@ -121,6 +121,7 @@ class GQAccumulator:
             c = clustering_stats(gt_ids, gt_segments, clusters, where=where, components=components)
             self.clu_stats += c
             self.num_clustered += 1
+            record["clu_stats"] = c.as_array()
         self.components.add_image(gt_ids, gt_segments, pred_ids, pred_segments, unknown_score)
         if self.diagnostics is not None:
             self.diagnostics.add_image(
@@ -176,6 +177,9 @@ class GQAccumulator:
         if bootstrap_samples and self.images:
             arr = np.stack([r["stats"] for r in self.images])
             ci = bootstrap_gq(arr, self.num_known, bootstrap_samples, seed, lam=lam)
+            clu = [r["clu_stats"] for r in self.images if "clu_stats" in r]
+            if clu:
+                ci.update(bootstrap_clu(np.stack(clu), bootstrap_samples, seed))
             for k, (lo, hi) in ci.items():
                 res[f"{k}_CI95"] = [100.0 * lo, 100.0 * hi]
         res["num_images"] = len(self.images)

@@ -39,7 +39,8 @@ def format_tables(results, per_class):
     if "GQ_CI95" in results:
         ci = ", ".join(
             f"{k} [{results[k + '_CI95'][0]:.2f}, {results[k + '_CI95'][1]:.2f}]"
-            for k in ("GQ", "GQ_kn", "GQ_uk")
+            for k in ("GQ", "GQ_kn", "GQ_uk", "GQ_clu")
+            if k + "_CI95" in results
         )
         summary += f"\nbootstrap 95% CI over {results['num_images']} images: {ci}"
     rows = [
