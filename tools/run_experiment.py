@@ -6,12 +6,13 @@ the N-model, GST (N + CL), an N+1 model (class N from void only), the same with 
 with the paper's BPD loss balance N+1-OE-image-full-bpd, with both kinds of textures
 N+1-OE-mixed-full, that with many small outliers N+1-OE-small-full and with class N learnt from
 the outliers alone N+1-OE-mixed-full-novoid; the -flip rows evaluate those weights with
-test-time augmentation, the -ms rows with a second view at 1.5 times the size, -clu also
-calibrates the Super-BPD thresholds by GQ_clu, and N+1-OE-mixed-full-novoid-flip and -ms also the
-seeded_components clusterer), the N-model + DML and GST
-with the DFC clustering branch; calibrate each on the validation split (its identifiers x
-clusterers, see BENCHMARKS), evaluate every calibrated row (with the oracle rows of the
-diagnostic evaluation) on val and, when built, test, and write the results file with the
+test-time augmentation, the -ms rows with a second view at 1.5 times the size, -ms3 also a third
+at twice the size, -clu also calibrates the Super-BPD thresholds by GQ_clu, -ref searches them
+between the values of their grid too, -r3 and -scope add rounds and the seed scope to the search,
+and N+1-OE-mixed-full-novoid-flip and -ms also the seeded_components clusterer), the N-model +
+DML and GST with the DFC clustering branch; calibrate each on the validation split (its
+identifiers x clusterers, see BENCHMARKS), evaluate every calibrated row (with the oracle rows of
+the diagnostic evaluation) on val and, when built, test, and write the results file with the
 real-image goals. ``--models`` reruns some models and keeps the other rows of the results file.
 
     python tools/run_experiment.py --camvid-root DIR --output output/camvid_experiment
