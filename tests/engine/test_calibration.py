@@ -390,11 +390,10 @@ def test_field_sigmas_add_a_smoothing_stage_scored_by_the_partition_objective():
     assert not any(sigma in r["settings"] for r in sweep)
 
 
-class _InteractingScorer:
+class _StandInScorer:
     """
-    A stand-in for the calibration's scorer whose GQ couples the seed size and the unknown minimum
-    area: small seeds are best while no minimum area drops their fragments, large seeds once
-    one does. One round of coordinate ascent settles on small seeds; a second finds large ones.
+    A stand-in for the calibration's scorer (``calibration._Scorer``): every metric of a setting
+    is ``quality(cfg)`` of its config, GQ_clu too where the partition's quality is asked for.
     """
 
     def __init__(self, base_cfg, cache, progress=True):
@@ -404,12 +403,27 @@ class _InteractingScorer:
     def score(self, settings_list, desc="sweep", partition_quality=False):
         out = []
         for s in settings_list:
-            g = _setting_cfg(self.base_cfg, s).MODEL.GOSS
-            gq = 10.0 + 2.0 * (g.UNKNOWN_MIN_AREA == 256)
-            gq += 1.0 * (g.SEED_MIN_AREA == 16 and g.UNKNOWN_MIN_AREA == 0)
-            gq += 5.0 * (g.SEED_MIN_AREA == 4096 and g.UNKNOWN_MIN_AREA == 256)
-            out.append({"GQ": gq, "GQ_kn": gq, "GQ_uk": gq, "SQ_uk": 0.0, "RQ_uk": 0.0})
+            q = self.quality(_setting_cfg(self.base_cfg, s))
+            row = {"GQ": q, "GQ_kn": q, "GQ_uk": q, "SQ_uk": 0.0, "RQ_uk": 0.0}
+            if partition_quality:
+                row["GQ_clu"] = q
+            out.append(row)
         return out
+
+
+class _InteractingScorer(_StandInScorer):
+    """
+    GQ couples the seed size and the unknown minimum area: small seeds are best while no
+    minimum area drops their fragments, large seeds once one does. One round of coordinate
+    ascent settles on small seeds; a second finds large ones.
+    """
+
+    @staticmethod
+    def quality(cfg):
+        g = cfg.MODEL.GOSS
+        gq = 10.0 + 2.0 * (g.UNKNOWN_MIN_AREA == 256)
+        gq += 1.0 * (g.SEED_MIN_AREA == 16 and g.UNKNOWN_MIN_AREA == 0)
+        return gq + 5.0 * (g.SEED_MIN_AREA == 4096 and g.UNKNOWN_MIN_AREA == 256)
 
 
 def test_more_rounds_revisit_the_clusterer_given_the_minimum_areas(monkeypatch):
@@ -431,29 +445,18 @@ def test_more_rounds_revisit_the_clusterer_given_the_minimum_areas(monkeypatch):
         calibrate(_cfg(), None, "msp", "seeded_components", False, rounds=0)
 
 
-class _SmoothPartitionScorer:
+class _SmoothPartitionScorer(_StandInScorer):
     """
-    A stand-in for the calibration's scorer whose GQ_clu (and, without the partition objective,
-    GQ) peaks at Super-BPD thresholds between the grids' values: theta_a 52, theta_l 125,
-    theta_s 80 (within the range of both grids).
+    GQ_clu (and, without the partition objective, GQ) peaks at Super-BPD thresholds between the
+    grids' values: theta_a 52, theta_l 125, theta_s 80 (within the range of both grids).
     """
 
     PEAK = {"THETA_A": 52.0, "THETA_L": 125.0, "THETA_S": 80.0}
 
-    def __init__(self, base_cfg, cache, progress=True):
-        self.num_known = base_cfg.MODEL.GOSS.NUM_KNOWN_CLASSES
-        self.base_cfg = base_cfg
-
-    def score(self, settings_list, desc="sweep", partition_quality=False):
-        out = []
-        for s in settings_list:
-            pp = _setting_cfg(self.base_cfg, s).MODEL.BPD_HEAD.POSTPROCESS
-            q = 30.0 - sum(((pp[k] - v) / 10.0) ** 2 for k, v in self.PEAK.items())
-            row = {"GQ": q, "GQ_kn": q, "GQ_uk": q, "SQ_uk": 0.0, "RQ_uk": 0.0}
-            if partition_quality:
-                row["GQ_clu"] = q
-            out.append(row)
-        return out
+    @classmethod
+    def quality(cls, cfg):
+        pp = cfg.MODEL.BPD_HEAD.POSTPROCESS
+        return 30.0 - sum(((pp[k] - v) / 10.0) ** 2 for k, v in cls.PEAK.items())
 
 
 @pytest.mark.parametrize(
@@ -472,7 +475,7 @@ def test_refinements_search_the_thresholds_between_the_grid_values(
         return sum(abs(settings[k] - v) for k, v in peak.items())
 
     def quality(settings):  # the stand-in's objective
-        return 30.0 - sum(((settings[k] - v) / 10.0) ** 2 for k, v in peak.items())
+        return _SmoothPartitionScorer.quality(_setting_cfg(_cfg(), settings))
 
     run = lambda n: calibrate(  # noqa: E731
         _cfg(), None, "msp", clusterer, False, partition_objective=objective, refinements=n
