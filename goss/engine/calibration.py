@@ -458,8 +458,8 @@ def calibrate(
         later.append(("identification again", ident_grid))
     later += [("min areas", g) for g in AREA_GRIDS]
     stages = [("identification", ident_grid), *later]
-    search = _Search(scorer, base_cfg, f"{identifier}/{clusterer}", partition_grids, refinements)
-    search.best = best
+    label = f"{identifier}/{clusterer}"
+    search = _Search(scorer, base_cfg, label, best, partition_grids, refinements)
     for n in range(1, int(rounds) + 1):
         if n > 1:
             stages = [(f"{stage} (round {n})", grid) for stage, grid in later]
@@ -476,12 +476,13 @@ class _Search:
     and its steps: a stage's grid, then the refinements of its Super-BPD thresholds.
     """
 
-    def __init__(self, scorer, base_cfg, label, partition_grids, refinements=0):
+    def __init__(self, scorer, base_cfg, label, start, partition_grids, refinements=0):
         """
         Args:
             scorer (_Scorer): scores settings on the cached maps.
             base_cfg (CfgNode): the model's config.
             label (str): ``identifier/clusterer``, for the logs.
+            start (dict): the settings the search starts from.
             partition_grids (list[dict]): the grids (by identity) searched by GQ_clu.
             refinements (int): the refinements after a grid of :data:`REFINED_KEYS`.
         """
@@ -490,7 +491,7 @@ class _Search:
         self.label = label
         self.partition_grids = partition_grids
         self.refinements = int(refinements)
-        self.best, self.best_row, self.sweep = {}, None, []
+        self.best, self.best_row, self.sweep = dict(start), None, []
 
     def run(self, stages):
         """Search each ``(name, grid)`` of ``stages`` in turn, given the best so far."""
@@ -563,13 +564,14 @@ class _Search:
             rows = self._score(
                 f"{stage} refinement {n}", [dict(self.best, **p) for p in points], partition_stage
             )
-            top = max(range(len(rows)), key=lambda i: (rows[i][objective], -i))
-            moved = points[top] if rows[top][objective] > self.best_row[objective] else now
+            top = max(range(len(rows)), key=lambda i: rows[i][objective])  # the first on a tie
+            rises = rows[top][objective] > self.best_row[objective]
+            new = points[top] if rises else now
             for k in keys:
-                d = abs(moved[k] - now[k])
+                d = abs(new[k] - now[k])
                 steps[k] = (d, d) if d else (steps[k][0] / 2, steps[k][1] / 2)
-            if moved is not now:
-                now = moved
+            if rises:
+                now = new
                 self._take(rows[top])
 
 
