@@ -11,7 +11,10 @@ Inference latency of GOSS models, per image, split into the parts of the pipelin
 and ``total``, the model's own ``model(inputs)`` on the same input, timed separately. The
 ``clustering_overhead`` is ``(clustering_head + clustering + fusion) / (backbone +
 semantic_head + identification)``: what the clustering branch and the GOSS post-processing add to
-the same network without them (an open-set semantic segmentation). Prints one JSON line and
+the same network without them (an open-set semantic segmentation). ``gmacs_per_image`` counts
+the multiply-adds of the backbone and the two heads on the first image (fvcore), and
+``clustering_head_gmac_share`` is the clustering head's over the other two: the overhead the head
+would have if it ran as fast per multiply-add as the rest of the network. Prints one JSON line and
 writes it to ``--output`` (default ``output/benchmark_model.json``): one row per model and size,
 median milliseconds over ``--repeats`` passes over the images, after one warm-up pass.
 
@@ -36,6 +39,7 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F
+from fvcore.nn import FlopCountAnalysis
 
 import goss  # noqa: F401  (applies the Detectron2 shims, registers GOSS)
 from detectron2.modeling import build_model
@@ -134,24 +138,62 @@ def _up(t, size):
     return F.interpolate(t, size=size, mode="bilinear", align_corners=False)
 
 
+def _network(model, image):
+    """The network's three parts as functions: ``(input tensor, {part: fn})``; the backbone's
+    takes the input tensor, the heads' the backbone's features (as ``GOSS._predict`` runs them,
+    contiguous outputs at the padded input size)."""
+    x = ((image.to(model.device) - model.pixel_mean) / model.pixel_std)[None]
+    padded = ImageList.from_tensors([x[0]], model.size_divisibility)
+    tensor = padded.tensor.contiguous(memory_format=model.memory_format)
+    size = tensor.shape[-2:]
+    head = model.bpd_head if model.dfc_head is None else model.dfc_head
+
+    def semantic(features):
+        logits = _up(model.sem_seg_head(features), size)
+        return (model.dml_head(logits) if model.dml_head is not None else logits).contiguous()
+
+    return tensor, {
+        "backbone": model.backbone,
+        "semantic_head": semantic,
+        "clustering_head": lambda features: _up(head(features), size).contiguous(),
+    }
+
+
+class _Traced(torch.nn.Module):
+    """A function as a module, for fvcore's operation counter (which traces modules)."""
+
+    def __init__(self, fn, model):
+        super().__init__()
+        self.fn, self.model = fn, model
+
+    def forward(self, x):
+        return self.fn(x)
+
+
+@torch.no_grad()
+def _gmacs(model, image):
+    """Giga multiply-adds of each network part on one image (fvcore's count of convolutions,
+    matrix products, normalisation and upsampling; the element-wise operations are not counted)."""
+    tensor, fns = _network(model, image)
+    features = model.backbone(tensor)
+    out = {}
+    for part, fn in fns.items():
+        counter = FlopCountAnalysis(
+            _Traced(fn, model), (tensor if part == "backbone" else features,)
+        )
+        counter.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
+        out[part] = round(counter.total() / 1e9, 3)
+    return out
+
+
 @torch.no_grad()
 def _parts(model, image, timer):
     """One image through the model's pieces, each timed; returns the number of unknown segments."""
-    x = ((image.to(model.device) - model.pixel_mean) / model.pixel_std)[None]
-    padded = ImageList.from_tensors([x[0]], model.size_divisibility)
     h, w = image.shape[-2:]
-    tensor = padded.tensor.contiguous(memory_format=model.memory_format)
-    size = tensor.shape[-2:]
-    features = timer("backbone", model.backbone, tensor)
-
-    def semantic():
-        logits = _up(model.sem_seg_head(features), size)
-        return model.dml_head(logits) if model.dml_head is not None else logits
-
-    # contiguous as GOSS._predict makes them in inference
-    logits = timer("semantic_head", lambda: semantic().contiguous())[0, :, :h, :w]
-    head = model.bpd_head if model.dfc_head is None else model.dfc_head
-    field = timer("clustering_head", lambda: _up(head(features), size).contiguous())[0, :, :h, :w]
+    tensor, fns = _network(model, image)
+    features = timer("backbone", fns["backbone"], tensor)
+    logits = timer("semantic_head", fns["semantic_head"], features)[0, :, :h, :w]
+    field = timer("clustering_head", fns["clustering_head"], features)[0, :, :h, :w]
 
     def identify():
         lg = resize_map(logits, (h, w))
@@ -197,6 +239,7 @@ def _benchmark(spec, sizes, args, parser):
                     parts[p].append(timer.ms[p] / len(images))
                 totals.append(t.ms["total"] / len(images))
         ms = {p: round(statistics.median(v), 2) for p, v in parts.items()}
+        gmacs = _gmacs(model, images[0])
         base = ms["backbone"] + ms["semantic_head"] + ms["identification"]
         extra = ms["clustering_head"] + ms["clustering"] + ms["fusion"]
         rows.append(
@@ -207,6 +250,10 @@ def _benchmark(spec, sizes, args, parser):
                 "ms_per_image": ms,
                 "total_ms_per_image": round(statistics.median(totals), 2),
                 "clustering_overhead": round(extra / base, 3),
+                "gmacs_per_image": gmacs,
+                "clustering_head_gmac_share": round(
+                    gmacs["clustering_head"] / (gmacs["backbone"] + gmacs["semantic_head"]), 3
+                ),
                 "unknown_segments_per_image": segments / len(images),
                 "clusterer": cfg.MODEL.GOSS.UNKNOWN_CLUSTERING,
                 "identifier": cfg.MODEL.GOSS.IDENTIFIER,

@@ -59,6 +59,8 @@ class BPDHead(nn.Module):
         self.in_features = list(in_features)
         self.finest = min(in_features, key=lambda f: input_shape[f].stride)
         self.common_stride = input_shape[self.finest].stride
+        # the stride of each branch (the context branch, then one lateral per feature)
+        self.branch_strides = [input_shape[f].stride for f in [in_features[0], *in_features]]
         coarse = input_shape[in_features[0]].channels
         ctx_dims = [conv_dims] * (len(dilations) - 1) + [conv_dims // 2]
         self.context = nn.ModuleList(
@@ -99,22 +101,37 @@ class BPDHead(nn.Module):
         The first 1x1 conv of the predictor is applied to each branch at the branch's own
         resolution, before the bilinear upsampling, instead of to the concatenation of the
         upsampled branches: both are linear, so they commute, and this is the same function
-        (the same weights; floating-point rounding aside) at about a third of the cost.
+        (the same weights; floating-point rounding aside) at about a third of the cost. Branches
+        of one resolution go through that conv together (their channels concatenated), its bias
+        is added once, on the finest branch, and the coarser contributions are added in place, so
+        that the full-resolution 512-channel tensors are written as few times as possible.
         """
-        size = features[self.finest].shape[-2:]
         coarse = features[self.in_features[0]]
-        branches = [self.context_fuse(torch.cat([c(coarse) for c in self.context], dim=1))]
-        branches += [lat(features[f]) for lat, f in zip(self.laterals, self.in_features)]
+        context = torch.cat([_relu_conv(c, coarse) for c in self.context], dim=1)
+        branches = [_relu_conv(self.context_fuse, context)]
+        branches += [
+            _relu_conv(lat, features[f]) for lat, f in zip(self.laterals, self.in_features)
+        ]
         first = self.predictor[0]
         weights = first.weight.split([b.shape[1] for b in branches], dim=1)
-        by_size = {}
-        for b, w in zip(branches, weights):
-            y = F.conv2d(b, w)
-            key = tuple(b.shape[-2:])
-            by_size[key] = y if key not in by_size else by_size[key] + y
-        fused = sum(y if key == tuple(size) else _upsample(y, size) for key, y in by_size.items())
-        x = first.activation(fused + first.bias.view(1, -1, 1, 1))
-        return self.predictor[1:](x)
+        by_stride = {}
+        for b, w, stride in zip(branches, weights, self.branch_strides):
+            by_stride.setdefault(stride, []).append((b, w))
+        size = features[self.finest].shape[-2:]
+        x = None
+        for stride in sorted(by_stride):  # the finest first
+            b, w = (t[0] if len(t) == 1 else torch.cat(t, dim=1) for t in zip(*by_stride[stride]))
+            if x is None:
+                x = F.conv2d(b, w, first.bias)
+            else:
+                x = x.add_(_upsample(F.conv2d(b, w), size))
+        x = F.relu_(x)
+        return self.predictor[2](_relu_conv(self.predictor[1], x))
+
+
+def _relu_conv(conv, x):
+    """``relu(conv(x))`` for a Detectron2 ``Conv2d`` with a ReLU activation, the ReLU in place."""
+    return F.relu_(F.conv2d(x, conv.weight, conv.bias, conv.stride, conv.padding, conv.dilation))
 
 
 def _upsample(t, size):

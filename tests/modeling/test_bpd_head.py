@@ -21,8 +21,12 @@ def _reference_forward(head, features):
     return head.predictor(torch.cat(branches, dim=1))
 
 
+@pytest.mark.parametrize("channels_last", [False, True])
 @pytest.mark.parametrize("image", [(64, 96), (61, 83)])
-def test_factorised_head_is_the_reference_function(image):
+def test_factorised_head_is_the_reference_function(image, channels_last):
+    """Same output and gradients as the reference (the in-place ReLUs and sums keep autograd's
+    saved tensors intact), in either memory format."""
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
     torch.manual_seed(0)
     shapes = {
         "res2": ShapeSpec(channels=6, stride=4),
@@ -34,17 +38,21 @@ def test_factorised_head_is_the_reference_function(image):
         if isinstance(m, torch.nn.Conv2d):
             torch.nn.init.normal_(m.weight, std=0.3)
             torch.nn.init.normal_(m.bias, std=0.3)
+    head.to(memory_format=fmt)
     h, w = image
     feats = {
-        k: torch.randn(2, s.channels, -(-h // s.stride), -(-w // s.stride), requires_grad=True)
+        k: torch.randn(2, s.channels, -(-h // s.stride), -(-w // s.stride))
+        .contiguous(memory_format=fmt)
+        .requires_grad_()
         for k, s in shapes.items()
     }
     out = head(feats)
     ref = _reference_forward(head, feats)
     assert out.shape == ref.shape == (2, 2, -(-h // 4), -(-w // 4))
     assert torch.allclose(out, ref, atol=1e-5, rtol=1e-4)
-    g_out = torch.autograd.grad(out.square().sum(), [feats["res4"], head.predictor[0].weight])
-    g_ref = torch.autograd.grad(ref.square().sum(), [feats["res4"], head.predictor[0].weight])
+    wrt = [feats["res4"], feats["res2"], head.predictor[0].weight, head.context[1].weight]
+    g_out = torch.autograd.grad(out.square().sum(), wrt)
+    g_ref = torch.autograd.grad(ref.square().sum(), wrt)
     for a, b in zip(g_out, g_ref):
         assert torch.allclose(a, b, atol=1e-4, rtol=1e-4)
 

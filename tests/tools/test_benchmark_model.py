@@ -28,6 +28,11 @@ def test_benchmark_model_splits_the_pipeline(tmp_path, capsys):
     base = ms["backbone"] + ms["semantic_head"] + ms["identification"]
     extra = ms["clustering_head"] + ms["clustering"] + ms["fusion"]
     assert row["clustering_overhead"] == pytest.approx(extra / base, abs=2e-3)
+    gmacs = row["gmacs_per_image"]
+    assert set(gmacs) == {"backbone", "semantic_head", "clustering_head"}
+    assert all(v > 0 for v in gmacs.values())
+    share = gmacs["clustering_head"] / (gmacs["backbone"] + gmacs["semantic_head"])
+    assert row["clustering_head_gmac_share"] == pytest.approx(share, abs=2e-3)
 
 
 def test_benchmark_model_parts_give_the_models_own_output(monkeypatch):
