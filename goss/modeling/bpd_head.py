@@ -126,7 +126,22 @@ class BPDHead(nn.Module):
             else:
                 x = x.add_(_upsample(F.conv2d(b, w), size))
         x = F.relu_(x)
+        if torch.is_grad_enabled():
+            return self._tail(x)
+        # inference: the last two 1x1 convs are per pixel, so bands of rows give the same output
+        # and keep the band's 2*conv_dims-channel intermediate in the cache
+        rows = max(1, _BAND_BYTES // max(1, x[:, :, :1].numel() * x.element_size()))
+        if rows >= x.shape[-2]:
+            return self._tail(x)
+        return torch.cat([self._tail(band) for band in x.split(rows, dim=-2)], dim=-2)
+
+    def _tail(self, x):
+        """The predictor after its first conv: ``[B, 2*conv_dims, h, w] -> [B, 2, h, w]``."""
         return self.predictor[2](_relu_conv(self.predictor[1], x))
+
+
+# bytes of one band of rows of the predictor's input at inference (a few MB: the cache's scale)
+_BAND_BYTES = 8 << 20
 
 
 def _relu_conv(conv, x):

@@ -65,3 +65,25 @@ def test_head_keeps_its_parameter_names():
         "context.0", "context.1", "context_fuse", "laterals.0", "laterals.1", "laterals.2",
         "predictor.0", "predictor.1", "predictor.2",
     }  # fmt: skip
+
+
+@pytest.mark.parametrize("band_bytes", [1, 4100, 1 << 30])
+def test_inference_in_bands_of_rows_is_the_same_function(monkeypatch, band_bytes):
+    """Without autograd the predictor's last convs run on bands of rows (one row, several rows
+    that do not divide the height, the whole map): the same output as with autograd."""
+    import goss.modeling.bpd_head as bpd_head
+
+    torch.manual_seed(0)
+    shapes = {f"res{i}": ShapeSpec(channels=5, stride=2**i) for i in (2, 3, 4)}
+    head = BPDHead(shapes, in_features=["res4", "res3", "res2"], conv_dims=4, dilations=[1, 2])
+    for p in head.parameters():
+        torch.nn.init.normal_(p, std=0.3)
+    feats = {
+        k: torch.randn(2, 5, -(-61 // s.stride), -(-83 // s.stride)) for k, s in shapes.items()
+    }
+    whole = head(feats).detach()
+    monkeypatch.setattr(bpd_head, "_BAND_BYTES", band_bytes)
+    with torch.no_grad():
+        banded = head(feats)
+    assert banded.shape == whole.shape == (2, 2, 16, 21)
+    assert torch.allclose(banded, whole, atol=1e-6, rtol=1e-5)
