@@ -45,22 +45,27 @@ def small_goss_cfg(
     return cfg
 
 
-def require_joint_histogram():
+def require_op(name, available):
     """
-    Skip the calling test if ``torch.ops.goss.joint_histogram`` is not built, or fail it when
-    ``GOSS_EXPECT_OPS=1`` (CI, ``make test``: the build is expected).
+    Skip the calling test if ``torch.ops.goss.<name>`` is not built (``available()`` is False),
+    or fail it when ``GOSS_EXPECT_OPS=1`` (CI, ``make test``: the build is expected).
     """
     import os
 
     import pytest
 
-    from goss.layers.joint_histogram import joint_histogram_available
-
-    if joint_histogram_available():
+    if available():
         return
     if os.environ.get("GOSS_EXPECT_OPS") == "1":
-        pytest.fail("GOSS_EXPECT_OPS=1 but goss._C (with joint_histogram) is not importable")
-    pytest.skip("goss._C is not built (or predates joint_histogram)")
+        pytest.fail(f"GOSS_EXPECT_OPS=1 but goss._C (with {name}) is not importable")
+    pytest.skip(f"goss._C is not built (or predates {name})")
+
+
+def require_joint_histogram():
+    """:func:`require_op` for ``joint_histogram``."""
+    from goss.layers.joint_histogram import joint_histogram_available
+
+    require_op("joint_histogram", joint_histogram_available)
 
 
 def load_tool(name):

@@ -39,3 +39,17 @@ def test_extension_present():
     assert isinstance(ext.has_cuda(), bool)
     assert ext.cuda_version() >= 0
     assert (ext.cuda_version() > 0) == ext.has_cuda()
+
+
+def test_op_available_warns_about_an_older_build(caplog):
+    """An op the build lacks (as in an extension built before the op was added): False and a
+    WARNING that names the op, says to rebuild and what happens meanwhile."""
+    from goss.layers.ext import op_available, ops_available
+
+    if not ops_available():
+        pytest.skip("goss._C is not built")
+    with caplog.at_level("WARNING", logger="goss.layers.ext"):
+        assert not op_available("no_such_op", "the slow path runs")
+    assert "no_such_op" in caplog.text and "make install" in caplog.text
+    assert "the slow path runs" in caplog.text
+    assert op_available("super_bpd", "unused")

@@ -47,4 +47,7 @@ TORCH_LIBRARY(goss, m) {
   m.def(
       "joint_histogram(Tensor gt_ids, Tensor gt_keys, Tensor pred_ids, Tensor pred_keys) -> "
       "(Tensor, int, int)");
+  // Bilinear upsampling added in place (goss/csrc/upsample_add): out float32 [B, C, H, W] +=
+  // F.interpolate(input [B, C, h, w], (H, W), bilinear, align_corners=False); CPU only.
+  m.def("bilinear_upsample_add_(Tensor(a!) out, Tensor input) -> Tensor(a!)");
 }

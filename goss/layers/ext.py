@@ -6,8 +6,13 @@ used, which raises a ``RuntimeError`` explaining how to build the extension if i
 """
 
 import importlib
+import logging
 
-__all__ = ["load_ops", "ops_available"]
+import torch
+
+__all__ = ["load_ops", "ops_available", "op_available"]
+
+logger = logging.getLogger(__name__)
 
 _BUILD_HINT = (
     "the compiled GOSS ops (goss._C) are not built: run `make install` or "
@@ -35,3 +40,22 @@ def ops_available():
         return True
     except RuntimeError:
         return False
+
+
+def op_available(name, fallback):
+    """
+    Whether ``goss._C`` is built and has ``torch.ops.goss.<name>`` (an extension built before the
+    op was added lacks it: then log a WARNING that says to rebuild and what ``fallback`` does
+    meanwhile). Cache the answer in the caller (it does not change within a process).
+    """
+    if not ops_available():
+        return False
+    load_ops()
+    if hasattr(torch.ops.goss, name):
+        return True
+    logger.warning(
+        "goss._C was built before the %s op was added: rebuild it (`make install`); until then %s",
+        name,
+        fallback,
+    )
+    return False

@@ -7,37 +7,22 @@ in, NumPy out; int32, int64 and uint32 maps are read in place.
 """
 
 import functools
-import logging
 import warnings
 
 import numpy as np
 import torch
 
-from .ext import load_ops, ops_available
+from .ext import load_ops, op_available
 
 __all__ = ["joint_histogram", "joint_histogram_available"]
-
-logger = logging.getLogger(__name__)
 
 _IN_PLACE = (np.dtype(np.int32), np.dtype(np.int64), np.dtype(np.uint32))
 
 
 @functools.lru_cache(maxsize=None)
 def joint_histogram_available():
-    """
-    Whether ``goss._C`` is built and has the op (an extension built before the op was added
-    lacks it).
-    """
-    if not ops_available():
-        return False
-    load_ops()
-    if hasattr(torch.ops.goss, "joint_histogram"):
-        return True
-    logger.warning(
-        "goss._C was built before the joint_histogram op was added: rebuild it (`make install`); "
-        "until then the GQ statistics use the slower NumPy pixel pass"
-    )
-    return False
+    """Whether ``goss._C`` is built and has the op (an extension built before it lacks it)."""
+    return op_available("joint_histogram", "the GQ statistics use the slower NumPy pixel pass")
 
 
 def _as_tensor(ids):

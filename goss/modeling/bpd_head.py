@@ -10,6 +10,8 @@ from detectron2.config import configurable
 from detectron2.layers import Conv2d, ShapeSpec
 from detectron2.utils.registry import Registry
 
+from ..layers.upsample_add import bilinear_upsample_add_
+
 __all__ = ["BPD_HEAD_REGISTRY", "build_bpd_head", "BPDHead"]
 
 BPD_HEAD_REGISTRY = Registry("BPD_HEAD")
@@ -103,8 +105,9 @@ class BPDHead(nn.Module):
         upsampled branches: both are linear, so they commute, and this is the same function
         (the same weights; floating-point rounding aside) at about a third of the cost. Branches
         of one resolution go through that conv together (their channels concatenated), its bias
-        is added once, on the finest branch, and the coarser contributions are added in place, so
-        that the full-resolution 512-channel tensors are written as few times as possible.
+        is added once, on the finest branch, and the coarser contributions are upsampled into it in
+        place (:func:`bilinear_upsample_add_`, one pass over it on the CPU), so that few
+        full-resolution ``2 * conv_dims``-channel tensors are written.
         """
         coarse = features[self.in_features[0]]
         context = torch.cat([_relu_conv(c, coarse) for c in self.context], dim=1)
@@ -117,14 +120,13 @@ class BPDHead(nn.Module):
         by_stride = {}
         for b, w, stride in zip(branches, weights, self.branch_strides):
             by_stride.setdefault(stride, []).append((b, w))
-        size = features[self.finest].shape[-2:]
         x = None
         for stride in sorted(by_stride):  # the finest first
             b, w = (t[0] if len(t) == 1 else torch.cat(t, dim=1) for t in zip(*by_stride[stride]))
             if x is None:
                 x = F.conv2d(b, w, first.bias)
             else:
-                x = x.add_(_upsample(F.conv2d(b, w), size))
+                x = bilinear_upsample_add_(x, F.conv2d(b, w))
         x = F.relu_(x)
         if torch.is_grad_enabled():
             return self._tail(x)
@@ -147,7 +149,3 @@ _BAND_BYTES = 8 << 20
 def _relu_conv(conv, x):
     """``relu(conv(x))`` for a Detectron2 ``Conv2d`` with a ReLU activation, the ReLU in place."""
     return F.relu_(F.conv2d(x, conv.weight, conv.bias, conv.stride, conv.padding, conv.dilation))
-
-
-def _upsample(t, size):
-    return F.interpolate(t, size=size, mode="bilinear", align_corners=False)

@@ -1,0 +1,82 @@
+"""torch.ops.goss.bilinear_upsample_add_ (through goss.layers.upsample_add) against PyTorch."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from goss.layers.upsample_add import bilinear_upsample_add_, bilinear_upsample_add_available
+from tests.common import require_op
+
+
+def _expected(out, x):
+    return out + F.interpolate(x, size=out.shape[-2:], mode="bilinear", align_corners=False)
+
+
+@pytest.mark.parametrize("fmt", [torch.channels_last, torch.contiguous_format])
+@pytest.mark.parametrize(
+    "shape",
+    [
+        (2, 5, 7, 9, 28, 36),  # x4 exactly
+        (1, 16, 23, 30, 90, 120),  # the R-50 head at 360x480: not a whole factor
+        (2, 3, 45, 60, 90, 120),  # x2 exactly
+        (1, 4, 10, 10, 5, 7),  # downsampling
+        (1, 2, 1, 1, 3, 4),  # one input pixel
+        (1, 3, 6, 8, 6, 8),  # the same size
+    ],
+)
+def test_op_is_out_plus_pytorch_upsampling(shape, fmt):
+    require_op("bilinear_upsample_add_", bilinear_upsample_add_available)
+    b, c, h, w, H, W = shape
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(b, c, h, w, generator=g).contiguous(memory_format=fmt)
+    out = torch.randn(b, c, H, W, generator=g).contiguous(memory_format=fmt)
+    expected = _expected(out, x)
+    got = torch.ops.goss.bilinear_upsample_add_(out, x)
+    assert got.data_ptr() == out.data_ptr()  # in place
+    assert torch.allclose(out, expected, atol=1e-5, rtol=1e-5)
+
+
+def test_face_reads_input_in_outs_memory_format():
+    require_op("bilinear_upsample_add_", bilinear_upsample_add_available)
+    x = torch.randn(1, 6, 5, 7)  # contiguous
+    out = torch.randn(1, 6, 20, 28).contiguous(memory_format=torch.channels_last)
+    expected = _expected(out, x)
+    with torch.no_grad():
+        bilinear_upsample_add_(out, x)
+    assert out.is_contiguous(memory_format=torch.channels_last)
+    assert torch.allclose(out, expected, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("case", ["autograd", "float64", "strided"])
+def test_face_falls_back_to_pytorch(case):
+    """Autograd, another dtype or a non-contiguous out: PyTorch's sum (with gradients)."""
+    x = torch.randn(2, 3, 5, 7, dtype=torch.float64 if case == "float64" else torch.float32)
+    out = torch.randn(2, 3, 11, 13, dtype=x.dtype)
+    if case == "strided":
+        out = torch.randn(2, 3, 11, 26, dtype=x.dtype)[..., ::2]
+    x.requires_grad_(case == "autograd")
+    expected = _expected(out, x)
+    got = bilinear_upsample_add_(out.clone() if case == "autograd" else out, x)
+    assert torch.allclose(got, expected, atol=1e-6, rtol=1e-6)
+    if case == "autograd":
+        (g,) = torch.autograd.grad(got.sum(), x)
+        (g_ref,) = torch.autograd.grad(expected.sum(), x)
+        assert torch.allclose(g, g_ref)
+
+
+def test_face_rejects_mismatched_shapes():
+    with pytest.raises(ValueError, match="must be"):
+        bilinear_upsample_add_(torch.zeros(1, 3, 8, 8), torch.zeros(1, 4, 4, 4))
+    with pytest.raises(ValueError, match="must be"):
+        bilinear_upsample_add_(torch.zeros(3, 8, 8), torch.zeros(3, 4, 4))
+
+
+def test_op_rejects_bad_input():
+    require_op("bilinear_upsample_add_", bilinear_upsample_add_available)
+    op = torch.ops.goss.bilinear_upsample_add_
+    with pytest.raises(RuntimeError, match="float32"):
+        op(torch.zeros(1, 2, 4, 4, dtype=torch.float64), torch.zeros(1, 2, 2, 2))
+    with pytest.raises(RuntimeError, match="same batch and channels"):
+        op(torch.zeros(1, 2, 4, 4), torch.zeros(1, 3, 2, 2))
+    with pytest.raises(RuntimeError, match="contiguous"):
+        op(torch.zeros(1, 2, 4, 8)[..., ::2], torch.zeros(1, 2, 2, 2))
