@@ -48,44 +48,65 @@ def get_goss_segmentation(
         label_divisor (int): panoptic id = category * label_divisor + cluster.
         known_min_area (int): known-class segments smaller than this become void.
         unknown_min_area (int): unknown segments smaller than this become void; beyond
-            ``label_divisor - 1`` segments the smallest become void too (with a WARNING).
+            ``label_divisor - 1`` segments the smallest become void too (with a WARNING; among
+            equal areas the later in raster order of first pixel).
     Returns:
         Tensor: int32 ``[H, W]``: ``c * label_divisor`` for known class c, ``N * label_divisor + k``
         (k = 1, 2, ... in raster order of first pixel) for unknown segments, ``VOID`` elsewhere.
     """
-    labels = sem_labels.long()
-    known_areas = torch.bincount(labels.flatten(), minlength=num_known + 1)[: num_known + 1]
+    labels = sem_labels.long().flatten()
+    hw = labels.numel()
+    known_areas = torch.bincount(labels, minlength=num_known + 1)[: num_known + 1]
     # one lookup: known class c -> c * label_divisor if its area is large enough, else void
     table = torch.arange(num_known + 1, device=labels.device, dtype=torch.int32) * label_divisor
     table[known_areas < max(known_min_area, 1)] = VOID
     table[num_known] = VOID
-    out = table[labels]
-    unknown = labels == num_known
-    if not unknown.any():
-        return out
+    out = table.index_select(0, labels)
+    if int(known_areas[num_known]) == 0:
+        return out.view(sem_labels.shape)
+    # the unknown pixels in raster order and their cluster ids (in 0..hw-1), as runs of equal
+    # ids: the per-cluster work below is on runs, which are few for a partition into regions
+    pixels = (labels == num_known).nonzero()[:, 0]
     if clusters is None:
-        clusters = torch.zeros_like(sem_labels)
-    ids = clusters[unknown].long()
-    # Number clusters by the raster order of their first unknown pixel (deterministic).
-    uniq, inverse = torch.unique(ids, return_inverse=True)
-    first = torch.full((len(uniq),), ids.numel(), dtype=torch.long, device=ids.device)
-    first.scatter_reduce_(0, inverse, torch.arange(len(ids), device=ids.device), "amin")
-    order = first.argsort()
-    rank = torch.empty_like(first)
-    rank[order] = torch.arange(len(uniq), device=ids.device)
-    areas = torch.bincount(inverse, minlength=len(uniq))
+        ids = torch.zeros_like(pixels)
+    else:
+        ids = _dense_ids(clusters.flatten().index_select(0, pixels).long(), hw)
+    run_ids, pixel_run, run_len = torch.unique_consecutive(
+        ids, return_inverse=True, return_counts=True
+    )
+    run_start = run_len.cumsum(0) - run_len  # the run's first pixel among the unknown ones
+    n, m = pixels.numel(), int(run_ids.max()) + 1
+    areas = torch.zeros(m, dtype=torch.long, device=ids.device).scatter_add_(0, run_ids, run_len)
+    first = torch.full_like(areas, n).scatter_reduce_(0, run_ids, run_start, "amin")
     keep = areas >= max(unknown_min_area, 1)
     if int(keep.sum()) >= label_divisor:
-        # ids N * label_divisor + k need k < label_divisor: keep the largest clusters
-        kept_areas = torch.where(keep, areas, 0)
-        largest = torch.argsort(kept_areas, descending=True, stable=True)[: label_divisor - 1]
+        # ids N * label_divisor + k need k < label_divisor: keep the largest clusters (ties in
+        # raster order of their first pixel)
+        present = (areas > 0).nonzero()[:, 0]
+        present = present[first[present].argsort()]
+        kept_areas = torch.where(keep[present], areas[present], 0)
+        largest = present[torch.argsort(kept_areas, descending=True, stable=True)]
+        _warn_too_many_clusters(int(keep.sum()), label_divisor)
         keep = torch.zeros_like(keep)
-        keep[largest] = True
-        _warn_too_many_clusters(int((areas >= max(unknown_min_area, 1)).sum()), label_divisor)
-    new_id = torch.cumsum(keep[order].long(), 0)[rank]  # 1.. over kept clusters
-    seg = torch.where(keep[inverse], num_known * label_divisor + new_id[inverse], VOID)
-    out[unknown] = seg.to(torch.int32)
-    return out
+        keep[largest[: label_divisor - 1]] = True
+    # k = 1, 2, ... over the kept clusters in the raster order of their first pixel: the number
+    # of kept clusters' first pixels up to a cluster's own (no sort; the first pixels of present
+    # clusters are distinct, absent ones all write 0 at n)
+    starts = torch.zeros(n + 1, dtype=torch.long, device=ids.device)
+    starts.scatter_(0, first, keep.long())
+    rank = starts.cumsum_(0).index_select(0, first)
+    lut = torch.where(keep, num_known * label_divisor + rank, VOID).to(torch.int32)
+    out.index_copy_(0, pixels, lut.index_select(0, run_ids).index_select(0, pixel_run))
+    return out.view(sem_labels.shape)
+
+
+def _dense_ids(ids, bound):
+    """``ids`` (int64 ``[n]``) as ids in ``0..m-1`` (``m <= bound``) with the same partition: as
+    they are when they already lie in ``0..bound-1`` (e.g. a pixel index), else compacted."""
+    lo, hi = torch.aminmax(ids)
+    if lo < 0 or hi >= bound:
+        ids = torch.unique(ids, return_inverse=True)[1]
+    return ids
 
 
 def resize_map(t, size):
