@@ -64,18 +64,28 @@ def get_goss_segmentation(
     out = table.index_select(0, labels)
     if int(known_areas[num_known]) == 0:
         return out.view(sem_labels.shape)
-    # the unknown pixels in raster order and their cluster ids (in 0..hw-1), as runs of equal
-    # ids: the per-cluster work below is on runs, which are few for a partition into regions
-    pixels = (labels == num_known).nonzero()[:, 0]
+    pixels = (labels == num_known).nonzero()[:, 0]  # the unknown pixels in raster order
     if clusters is None:
         ids = torch.zeros_like(pixels)
     else:
         ids = _dense_ids(clusters.flatten().index_select(0, pixels).long(), hw)
+    out.index_copy_(
+        0, pixels, _unknown_segment_ids(ids, num_known, label_divisor, unknown_min_area)
+    )
+    return out.view(sem_labels.shape)
+
+
+def _unknown_segment_ids(ids, num_known, label_divisor, unknown_min_area):
+    """
+    The panoptic ids of the unknown pixels (:func:`get_goss_segmentation`) from their cluster ids
+    ``ids`` (int64 ``[n]``, in ``0..m-1``, the pixels in raster order): int32 ``[n]``. The
+    per-cluster work is on runs of equal ids, which are few for a partition into regions; no sort.
+    """
     run_ids, pixel_run, run_len = torch.unique_consecutive(
         ids, return_inverse=True, return_counts=True
     )
-    run_start = run_len.cumsum(0) - run_len  # the run's first pixel among the unknown ones
-    n, m = pixels.numel(), int(run_ids.max()) + 1
+    run_start = run_len.cumsum(0) - run_len  # the run's first pixel
+    n, m = ids.numel(), int(run_ids.max()) + 1
     areas = torch.zeros(m, dtype=torch.long, device=ids.device).scatter_add_(0, run_ids, run_len)
     first = torch.full_like(areas, n).scatter_reduce_(0, run_ids, run_start, "amin")
     keep = areas >= max(unknown_min_area, 1)
@@ -90,14 +100,13 @@ def get_goss_segmentation(
         keep = torch.zeros_like(keep)
         keep[largest[: label_divisor - 1]] = True
     # k = 1, 2, ... over the kept clusters in the raster order of their first pixel: the number
-    # of kept clusters' first pixels up to a cluster's own (no sort; the first pixels of present
-    # clusters are distinct, absent ones all write 0 at n)
+    # of kept clusters' first pixels up to a cluster's own (the first pixels of present clusters
+    # are distinct; absent ones all write 0 at n)
     starts = torch.zeros(n + 1, dtype=torch.long, device=ids.device)
     starts.scatter_(0, first, keep.long())
     rank = starts.cumsum_(0).index_select(0, first)
     lut = torch.where(keep, num_known * label_divisor + rank, VOID).to(torch.int32)
-    out.index_copy_(0, pixels, lut.index_select(0, run_ids).index_select(0, pixel_run))
-    return out.view(sem_labels.shape)
+    return lut.index_select(0, run_ids).index_select(0, pixel_run)
 
 
 def _dense_ids(ids, bound):

@@ -94,7 +94,9 @@ def test_matches_the_pixel_by_pixel_rule(seed):
         clusters = clusters * 100_000  # beyond the pixel count: compacted first
     divisor = (5, 1000)[seed % 3 == 0]
     unknown_min = seed % 3
-    out = get_goss_segmentation(sem, clusters, 3, divisor, known_min_area=seed, unknown_min_area=unknown_min)
+    out = get_goss_segmentation(
+        sem, clusters, 3, divisor, known_min_area=seed, unknown_min_area=unknown_min
+    )
     expected = _reference_segmentation(sem, clusters, 3, divisor, seed, unknown_min)
     assert out.flatten().tolist() == expected
     assert out.shape == (h, w)
