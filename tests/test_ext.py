@@ -53,3 +53,16 @@ def test_op_available_warns_about_an_older_build(caplog):
     assert "no_such_op" in caplog.text and "make install" in caplog.text
     assert "the slow path runs" in caplog.text
     assert op_available("super_bpd", "unused")
+
+
+def test_op_available_checks_the_arguments_this_version_passes(caplog):
+    """An op built before an argument was added to it: False and the same WARNING."""
+    from goss.layers.ext import op_available, ops_available
+
+    if not ops_available():
+        pytest.skip("goss._C is not built")
+    with caplog.at_level("WARNING", logger="goss.layers.ext"):
+        assert not op_available("super_bpd", "the slow path runs", arguments=("no_such_arg",))
+    assert "super_bpd" in caplog.text and "make install" in caplog.text
+    assert op_available("super_bpd", "unused", arguments=("theta_a", "intermediates"))
+    assert op_available("bilinear_upsample_add_", "unused", arguments=("row_offset",))

@@ -48,6 +48,9 @@ TORCH_LIBRARY(goss, m) {
       "joint_histogram(Tensor gt_ids, Tensor gt_keys, Tensor pred_ids, Tensor pred_keys) -> "
       "(Tensor, int, int)");
   // Bilinear upsampling added in place (goss/csrc/upsample_add): out float32 [B, C, H, W] +=
-  // F.interpolate(input [B, C, h, w], (H, W), bilinear, align_corners=False); CPU only.
-  m.def("bilinear_upsample_add_(Tensor(a!) out, Tensor input) -> Tensor(a!)");
+  // F.interpolate(input [B, C, h, w], (H, W), bilinear, align_corners=False); CPU only. With
+  // full_height > 0, out is rows row_offset.. of an upsampling to (full_height, W).
+  m.def(
+      "bilinear_upsample_add_(Tensor(a!) out, Tensor input, int row_offset=0, int full_height=0) "
+      "-> Tensor(a!)");
 }

@@ -42,19 +42,23 @@ def ops_available():
         return False
 
 
-def op_available(name, fallback):
+def op_available(name, fallback, arguments=()):
     """
-    Whether ``goss._C`` is built and has ``torch.ops.goss.<name>`` (an extension built before the
-    op was added lacks it: then log a WARNING that says to rebuild and what ``fallback`` does
-    meanwhile). Cache the answer in the caller (it does not change within a process).
+    Whether ``goss._C`` is built and has ``torch.ops.goss.<name>`` taking the named
+    ``arguments`` (an extension built before the op, or before those arguments, were added lacks
+    them: then log a WARNING that says to rebuild and what ``fallback`` does meanwhile). Cache the
+    answer in the caller (it does not change within a process).
     """
     if not ops_available():
         return False
     load_ops()
     if hasattr(torch.ops.goss, name):
-        return True
+        schema = getattr(torch.ops.goss, name).default._schema
+        if set(arguments) <= {a.name for a in schema.arguments}:
+            return True
     logger.warning(
-        "goss._C was built before the %s op was added: rebuild it (`make install`); until then %s",
+        "goss._C was built before the %s op (as this version calls it) was added: rebuild it "
+        "(`make install`); until then %s",
         name,
         fallback,
     )

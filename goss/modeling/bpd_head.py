@@ -10,7 +10,7 @@ from detectron2.config import configurable
 from detectron2.layers import Conv2d, ShapeSpec
 from detectron2.utils.registry import Registry
 
-from ..layers.upsample_add import bilinear_upsample_add_
+from ..layers.upsample_add import bilinear_upsample_add_, upsample_add_is_fast
 
 __all__ = ["BPD_HEAD_REGISTRY", "build_bpd_head", "BPDHead"]
 
@@ -73,7 +73,9 @@ class BPDHead(nn.Module):
         self.laterals = nn.ModuleList(
             Conv2d(input_shape[f].channels, conv_dims, 1, activation=F.relu) for f in in_features
         )
-        fused = conv_dims * (len(in_features) + 1)
+        # channels of each branch: the context branch, then one lateral per feature
+        self._branch_dims = [conv_dims] * (len(in_features) + 1)
+        fused = sum(self._branch_dims)
         self.predictor = nn.Sequential(
             Conv2d(fused, 2 * conv_dims, 1, activation=F.relu),
             Conv2d(2 * conv_dims, 2 * conv_dims, 1, activation=F.relu),
@@ -105,37 +107,44 @@ class BPDHead(nn.Module):
         upsampled branches: both are linear, so they commute, and this is the same function
         (the same weights; floating-point rounding aside) at about a third of the cost. Branches
         of one resolution go through that conv together (their channels concatenated), its bias
-        is added once, on the finest branch, and the coarser contributions are upsampled into it in
-        place (:func:`bilinear_upsample_add_`, one pass over it on the CPU), so that few
-        full-resolution ``2 * conv_dims``-channel tensors are written.
+        is added once, on the finest branches, and the coarser terms are upsampled into them in
+        place (:func:`bilinear_upsample_add_`). Without autograd, on the CPU, everything from the
+        finest branches' lateral convs on is per pixel or an upsampling into rows, so it runs on
+        bands of rows (the same output) whose ``2 * conv_dims``-channel intermediates stay in the
+        cache: no full-resolution tensor of that width is written.
         """
         coarse = features[self.in_features[0]]
         context = torch.cat([_relu_conv(c, coarse) for c in self.context], dim=1)
-        branches = [_relu_conv(self.context_fuse, context)]
-        branches += [
-            _relu_conv(lat, features[f]) for lat, f in zip(self.laterals, self.in_features)
-        ]
+        # each branch: its input, the lateral conv applied to it (None: already applied), its
+        # columns of the first predictor conv
         first = self.predictor[0]
-        weights = first.weight.split([b.shape[1] for b in branches], dim=1)
+        inputs = [(_relu_conv(self.context_fuse, context), None)]
+        inputs += [(features[f], lat) for f, lat in zip(self.in_features, self.laterals)]
+        weights = first.weight.split(self._branch_dims, dim=1)
         by_stride = {}
-        for b, w, stride in zip(branches, weights, self.branch_strides):
-            by_stride.setdefault(stride, []).append((b, w))
-        x = None
-        for stride in sorted(by_stride):  # the finest first
-            b, w = (t[0] if len(t) == 1 else torch.cat(t, dim=1) for t in zip(*by_stride[stride]))
-            if x is None:
-                x = F.conv2d(b, w, first.bias)
-            else:
-                x = bilinear_upsample_add_(x, F.conv2d(b, w))
-        x = F.relu_(x)
-        if torch.is_grad_enabled():
-            return self._tail(x)
-        # inference: the last two 1x1 convs are per pixel, so bands of rows give the same output
-        # and keep the band's 2*conv_dims-channel intermediate in the cache
-        rows = max(1, _BAND_BYTES // max(1, x[:, :, :1].numel() * x.element_size()))
-        if rows >= x.shape[-2]:
-            return self._tail(x)
-        return torch.cat([self._tail(band) for band in x.split(rows, dim=-2)], dim=-2)
+        for (x, lat), w, stride in zip(inputs, weights, self.branch_strides):
+            by_stride.setdefault(stride, []).append((x, lat, w))
+        finest = by_stride.pop(min(by_stride))
+        # the coarser branches' terms of the first conv, at their own resolutions
+        coarser = [_first_conv(g, 0, None) for _, g in sorted(by_stride.items())]
+        height = finest[0][0].shape[-2]
+
+        def predictor_input(start, stop):
+            """Rows ``start:stop`` of the predictor's first conv with its ReLU."""
+            x = _first_conv(finest, start, stop, first.bias)
+            for term in coarser:
+                x = bilinear_upsample_add_(x, term, rows=(start, height))
+            return F.relu_(x)
+
+        probe = finest[0][0]
+        if torch.is_grad_enabled() or not all(upsample_add_is_fast(probe, t) for t in coarser):
+            return self._tail(predictor_input(0, height))
+        row_bytes = probe.shape[0] * first.out_channels * probe.shape[-1] * probe.element_size()
+        rows = max(1, _BAND_BYTES // max(1, row_bytes))
+        bands = [
+            self._tail(predictor_input(y, min(y + rows, height))) for y in range(0, height, rows)
+        ]
+        return bands[0] if len(bands) == 1 else torch.cat(bands, dim=-2)
 
     def _tail(self, x):
         """The predictor after its first conv: ``[B, 2*conv_dims, h, w] -> [B, 2, h, w]``."""
@@ -144,6 +153,21 @@ class BPDHead(nn.Module):
 
 # bytes of one band of rows of the predictor's input at inference (a few MB: the cache's scale)
 _BAND_BYTES = 8 << 20
+
+
+def _first_conv(branches, start, stop, bias=None):
+    """
+    The predictor's first conv on rows ``start:stop`` of branches of one resolution, given as
+    ``(input, lateral conv or None, weight columns)``: their channels concatenated, one conv.
+    ``stop`` None: all rows.
+    """
+    parts = [
+        x[..., start:stop, :] if lat is None else _relu_conv(lat, x[..., start:stop, :])
+        for x, lat, _ in branches
+    ]
+    b = parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
+    w = branches[0][2] if len(branches) == 1 else torch.cat([w for _, _, w in branches], dim=1)
+    return F.conv2d(b, w, bias)
 
 
 def _relu_conv(conv, x):

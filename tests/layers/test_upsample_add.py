@@ -36,6 +36,27 @@ def test_op_is_out_plus_pytorch_upsampling(shape, fmt):
     assert torch.allclose(out, expected, atol=1e-5, rtol=1e-5)
 
 
+@pytest.mark.parametrize("fmt", [torch.channels_last, torch.contiguous_format])
+@pytest.mark.parametrize("fast", [True, False])
+def test_bands_of_rows_add_those_rows_of_the_upsampling(fmt, fast):
+    """``rows=(start, height)``: bands that do not divide the height (and one of a single row)
+    get exactly their rows of the whole sum, with the op and with PyTorch's fallback."""
+    if fast:
+        require_op("bilinear_upsample_add_", bilinear_upsample_add_available)
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 6, 23, 30, generator=g).contiguous(memory_format=fmt)
+    out = torch.randn(2, 6, 90, 120, generator=g).contiguous(memory_format=fmt)
+    expected = _expected(out, x)
+    src = x if fast else x.clone().requires_grad_()  # autograd takes PyTorch's ops
+    for start, stop in [(0, 37), (37, 38), (38, 90)]:
+        band = out[:, :, start:stop].contiguous(memory_format=fmt)
+        got = bilinear_upsample_add_(band, src, rows=(start, 90)).detach()
+        assert got.shape == (2, 6, stop - start, 120)
+        assert torch.allclose(got, expected[:, :, start:stop], atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match="rows"):
+        bilinear_upsample_add_(out[:, :, :10], x, rows=(85, 90))
+
+
 def test_face_reads_input_in_outs_memory_format():
     require_op("bilinear_upsample_add_", bilinear_upsample_add_available)
     x = torch.randn(1, 6, 5, 7)  # contiguous
@@ -80,3 +101,5 @@ def test_op_rejects_bad_input():
         op(torch.zeros(1, 2, 4, 4), torch.zeros(1, 3, 2, 2))
     with pytest.raises(RuntimeError, match="contiguous"):
         op(torch.zeros(1, 2, 4, 8)[..., ::2], torch.zeros(1, 2, 2, 2))
+    with pytest.raises(RuntimeError, match="full_height"):
+        op(torch.zeros(1, 2, 4, 4), torch.zeros(1, 2, 2, 2), 6, 8)

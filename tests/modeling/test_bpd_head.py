@@ -67,10 +67,12 @@ def test_head_keeps_its_parameter_names():
     }  # fmt: skip
 
 
+@pytest.mark.parametrize("channels_last", [False, True])
 @pytest.mark.parametrize("band_bytes", [1, 4100, 1 << 30])
-def test_inference_in_bands_of_rows_is_the_same_function(monkeypatch, band_bytes):
-    """Without autograd the predictor's last convs run on bands of rows (one row, several rows
-    that do not divide the height, the whole map): the same output as with autograd."""
+def test_inference_in_bands_of_rows_is_the_same_function(monkeypatch, band_bytes, channels_last):
+    """Without autograd the head from the finest laterals on runs on bands of rows (one row,
+    several rows that do not divide the height, the whole map), in either memory format: the
+    same output as with autograd."""
     import goss.modeling.bpd_head as bpd_head
 
     torch.manual_seed(0)
@@ -78,8 +80,11 @@ def test_inference_in_bands_of_rows_is_the_same_function(monkeypatch, band_bytes
     head = BPDHead(shapes, in_features=["res4", "res3", "res2"], conv_dims=4, dilations=[1, 2])
     for p in head.parameters():
         torch.nn.init.normal_(p, std=0.3)
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    head.to(memory_format=fmt)
     feats = {
-        k: torch.randn(2, 5, -(-61 // s.stride), -(-83 // s.stride)) for k, s in shapes.items()
+        k: torch.randn(2, 5, -(-61 // s.stride), -(-83 // s.stride)).contiguous(memory_format=fmt)
+        for k, s in shapes.items()
     }
     whole = head(feats).detach()
     monkeypatch.setattr(bpd_head, "_BAND_BYTES", band_bytes)

@@ -1,6 +1,6 @@
 // CPU implementation of torch.ops.goss.bilinear_upsample_add_ (see upsample_add.h).
 //
-// The interpolation weights and neighbours of every output column are computed once; output rows
+// The interpolation weights and neighbours of every output row and column are computed once; rows
 // (per image, and per channel in the default layout) are split over the threads. In channels-last
 // the innermost loop runs over the channels of one pixel, reading the four neighbouring pixels'
 // channel vectors, which are contiguous: the compiler vectorises it, and out is read and written
@@ -49,11 +49,12 @@ Axis make_axis(int64_t in, int64_t out) {
 }
 
 // out, input: [B, H, W, C] and [B, h, w, C] contiguous (channels-last storage).
+// Row y of out is row y + y0 of the upsampled map.
 void add_channels_last(float* out, const float* in, int64_t B, int64_t C, int64_t H, int64_t W,
-                       int64_t h, int64_t w, const Axis& ay, const Axis& ax) {
+                       int64_t h, int64_t w, int64_t y0, const Axis& ay, const Axis& ax) {
   at::parallel_for(0, B * H, 1, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
-      const int64_t b = r / H, y = r % H;
+      const int64_t b = r / H, y = r % H + y0;
       const float* row0 = in + (b * h + ay.lo[y]) * w * C;
       const float* row1 = in + (b * h + ay.hi[y]) * w * C;
       const float wy0 = ay.w_lo[y], wy1 = ay.w_hi[y];
@@ -75,10 +76,10 @@ void add_channels_last(float* out, const float* in, int64_t B, int64_t C, int64_
 
 // out, input: [B, C, H, W] and [B, C, h, w] contiguous.
 void add_contiguous(float* out, const float* in, int64_t B, int64_t C, int64_t H, int64_t W,
-                    int64_t h, int64_t w, const Axis& ay, const Axis& ax) {
+                    int64_t h, int64_t w, int64_t y0, const Axis& ay, const Axis& ax) {
   at::parallel_for(0, B * C * H, 1, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
-      const int64_t plane = r / H, y = r % H;
+      const int64_t plane = r / H, y = r % H + y0;
       const float* __restrict row0 = in + (plane * h + ay.lo[y]) * w;
       const float* __restrict row1 = in + (plane * h + ay.hi[y]) * w;
       const float wy0 = ay.w_lo[y], wy1 = ay.w_hi[y];
@@ -94,7 +95,8 @@ void add_contiguous(float* out, const float* in, int64_t B, int64_t C, int64_t H
 
 }  // namespace
 
-at::Tensor& bilinear_upsample_add_cpu(at::Tensor& out, const at::Tensor& input) {
+at::Tensor& bilinear_upsample_add_cpu(at::Tensor& out, const at::Tensor& input, int64_t row_offset,
+                                      int64_t full_height) {
   TORCH_CHECK(out.dim() == 4 && input.dim() == 4,
               "bilinear_upsample_add_: out and input must be 4-D [B, C, H, W]");
   TORCH_CHECK(out.scalar_type() == at::kFloat && input.scalar_type() == at::kFloat,
@@ -109,12 +111,17 @@ at::Tensor& bilinear_upsample_add_cpu(at::Tensor& out, const at::Tensor& input) 
               "(channels-last or the default)");
   const int64_t B = out.size(0), C = out.size(1), H = out.size(2), W = out.size(3);
   const int64_t h = input.size(2), w = input.size(3);
+  const int64_t full_H = full_height > 0 ? full_height : H;
+  TORCH_CHECK(row_offset >= 0 && row_offset + H <= full_H, "bilinear_upsample_add_: rows ",
+              row_offset, "..", row_offset + H, " of out are not within full_height ", full_H);
   if (out.numel() == 0) return out;
-  const Axis ay = make_axis(h, H), ax = make_axis(w, W);
+  const Axis ay = make_axis(h, full_H), ax = make_axis(w, W);
   if (channels_last) {
-    add_channels_last(out.data_ptr<float>(), input.data_ptr<float>(), B, C, H, W, h, w, ay, ax);
+    add_channels_last(out.data_ptr<float>(), input.data_ptr<float>(), B, C, H, W, h, w, row_offset,
+                      ay, ax);
   } else {
-    add_contiguous(out.data_ptr<float>(), input.data_ptr<float>(), B, C, H, W, h, w, ay, ax);
+    add_contiguous(out.data_ptr<float>(), input.data_ptr<float>(), B, C, H, W, h, w, row_offset, ay,
+                   ax);
   }
   return out;
 }
