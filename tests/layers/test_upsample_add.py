@@ -1,11 +1,18 @@
 """torch.ops.goss.bilinear_upsample_add_ (through goss.layers.upsample_add) against PyTorch."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import torch
 import torch.nn.functional as F
 
 from goss.layers.upsample_add import bilinear_upsample_add_, bilinear_upsample_add_available
 from tests.common import require_op
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _expected(out, x):
@@ -103,3 +110,48 @@ def test_op_rejects_bad_input():
         op(torch.zeros(1, 2, 4, 8)[..., ::2], torch.zeros(1, 2, 2, 2))
     with pytest.raises(RuntimeError, match="full_height"):
         op(torch.zeros(1, 2, 4, 4), torch.zeros(1, 2, 2, 2), 6, 8)
+
+
+_CHILD = """
+import sys
+import torch
+from goss.layers.upsample_add import bilinear_upsample_add_available
+assert bilinear_upsample_add_available()
+data = torch.load(sys.argv[1])
+out = {}
+for key, (o, x, start, height) in data.items():
+    band = o.clone(memory_format=torch.preserve_format)
+    torch.ops.goss.bilinear_upsample_add_(band, x, start, height)
+    out[key] = band
+torch.save(out, sys.argv[2])
+"""
+
+
+def test_baseline_kernels_agree(tmp_path):
+    """The loops are compiled for the baseline and for AVX2 with FMA, picked at run time;
+    ATEN_CPU_CAPABILITY=default (in a child process) selects the baseline: both give the
+    upsampled sum, in either layout, for whole maps and for bands."""
+    require_op("bilinear_upsample_add_", bilinear_upsample_add_available)
+    g = torch.Generator().manual_seed(0)
+    data = {}
+    for fmt in (torch.channels_last, torch.contiguous_format):
+        x = torch.randn(2, 20, 23, 30, generator=g).contiguous(memory_format=fmt)
+        out = torch.randn(2, 20, 90, 120, generator=g).contiguous(memory_format=fmt)
+        data[f"{fmt}/whole"] = (out, x, 0, 0)
+        data[f"{fmt}/band"] = (out[:, :, 37:61].contiguous(memory_format=fmt), x, 37, 90)
+    torch.save(data, tmp_path / "in.pt")
+    env = dict(os.environ, ATEN_CPU_CAPABILITY="default", PYTHONPATH=str(REPO))
+    subprocess.run(
+        [sys.executable, "-c", _CHILD, str(tmp_path / "in.pt"), str(tmp_path / "out.pt")],
+        check=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    child = torch.load(tmp_path / "out.pt")
+    for key, (out, x, start, height) in data.items():
+        full = F.interpolate(x, size=(height or out.shape[-2], out.shape[-1]), mode="bilinear")
+        expected = out + full[:, :, start : start + out.shape[-2]]
+        ours = torch.ops.goss.bilinear_upsample_add_(out.clone(), x, start, height)
+        for name, got in (("baseline", child[key]), ("picked", ours)):
+            assert torch.allclose(got, expected, atol=1e-5, rtol=1e-5), f"{key} {name}"

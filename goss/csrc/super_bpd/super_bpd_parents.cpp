@@ -11,14 +11,10 @@
 
 #include <atomic>
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
 
+#include "cpu_features.h"
 #include "super_bpd/super_bpd.h"
-
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-#define GOSS_SUPERBPD_AVX2 1
-#endif
 
 namespace goss {
 namespace super_bpd {
@@ -168,7 +164,7 @@ bool interior_row_base(const float* ang, int64_t h, int64_t W, const FloatTables
   return interior_row<VecF4, VecI4, VecB4, 4>(ang, h, W, t, par, is_root, done);
 }
 
-#if defined(GOSS_SUPERBPD_AVX2)
+#if defined(GOSS_HAVE_AVX2_KERNELS)
 __attribute__((target("avx2"))) bool interior_row_avx2(const float* ang, int64_t h, int64_t W,
                                                        const FloatTables& t, int32_t* par,
                                                        uint8_t* is_root, int64_t* done) {
@@ -182,10 +178,8 @@ using RowKernel = bool (*)(const float*, int64_t, int64_t, const FloatTables&, i
 // The widest kernel the CPU runs, unless PyTorch's ATEN_CPU_CAPABILITY=default asks for the
 // baseline instruction set.
 RowKernel pick_row_kernel() {
-#if defined(GOSS_SUPERBPD_AVX2)
-  const char* capability = std::getenv("ATEN_CPU_CAPABILITY");
-  const bool baseline = capability != nullptr && std::strcmp(capability, "default") == 0;
-  if (!baseline && __builtin_cpu_supports("avx2")) {
+#if defined(GOSS_HAVE_AVX2_KERNELS)
+  if (use_avx2_kernels()) {
     return &interior_row_avx2;
   }
 #endif

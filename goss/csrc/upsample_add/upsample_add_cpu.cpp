@@ -1,10 +1,12 @@
 // CPU implementation of torch.ops.goss.bilinear_upsample_add_ (see upsample_add.h).
 //
-// The interpolation weights and neighbours of every output row and column are computed once; rows
-// (per image, and per channel in the default layout) are split over the threads. In channels-last
-// the innermost loop runs over the channels of one pixel, reading the four neighbouring pixels'
-// channel vectors, which are contiguous: the compiler vectorises it, and out is read and written
-// once.
+// The interpolation weights and neighbours of every output row and column are computed once. In
+// channels-last, rows (per image) are split over the threads and the innermost loop runs over the
+// channels of one pixel, reading the four neighbouring pixels' channel vectors, which are
+// contiguous: the compiler vectorises it, and out is read and written once. In the default
+// layout, planes (per image and channel) are split over the threads and interpolated along the
+// width first, then along the height (contiguous rows). The loops are compiled for the baseline instruction set and for AVX2 with FMA, picked at
+// run time (cpu_features.h).
 #include <ATen/Parallel.h>
 #include <c10/util/Exception.h>
 #include <torch/library.h>
@@ -14,6 +16,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "cpu_features.h"
 #include "upsample_add/upsample_add.h"
 
 namespace goss {
@@ -49,48 +52,96 @@ Axis make_axis(int64_t in, int64_t out) {
 }
 
 // out, input: [B, H, W, C] and [B, h, w, C] contiguous (channels-last storage).
-// Row y of out is row y + y0 of the upsampled map.
-void add_channels_last(float* out, const float* in, int64_t B, int64_t C, int64_t H, int64_t W,
-                       int64_t h, int64_t w, int64_t y0, const Axis& ay, const Axis& ax) {
-  at::parallel_for(0, B * H, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      const int64_t b = r / H, y = r % H + y0;
-      const float* row0 = in + (b * h + ay.lo[y]) * w * C;
-      const float* row1 = in + (b * h + ay.hi[y]) * w * C;
-      const float wy0 = ay.w_lo[y], wy1 = ay.w_hi[y];
-      float* o_row = out + r * W * C;
-      for (int64_t x = 0; x < W; ++x) {
-        const float* __restrict p00 = row0 + ax.lo[x] * C;
-        const float* __restrict p01 = row0 + ax.hi[x] * C;
-        const float* __restrict p10 = row1 + ax.lo[x] * C;
-        const float* __restrict p11 = row1 + ax.hi[x] * C;
-        const float wx0 = ax.w_lo[x], wx1 = ax.w_hi[x];
-        float* __restrict o = o_row + x * C;
-        for (int64_t c = 0; c < C; ++c) {
-          o[c] += wy0 * (wx0 * p00[c] + wx1 * p01[c]) + wy1 * (wx0 * p10[c] + wx1 * p11[c]);
-        }
+// The sizes and sampling of one call; row y of out is row y + y0 of the upsampled map.
+struct Job {
+  float* out;
+  const float* in;
+  int64_t C, H, W, h, w, y0;
+  const Axis* ay;
+  const Axis* ax;
+};
+
+// Rows [begin, end) of out (indexed over B * H) for out, input: [B, H, W, C] and [B, h, w, C]
+// contiguous (channels-last storage).
+__attribute__((always_inline)) inline void rows_channels_last(const Job& j, int64_t begin,
+                                                              int64_t end) {
+  const int64_t C = j.C, W = j.W;
+  for (int64_t r = begin; r < end; ++r) {
+    const int64_t b = r / j.H, y = r % j.H + j.y0;
+    const float* row0 = j.in + (b * j.h + j.ay->lo[y]) * j.w * C;
+    const float* row1 = j.in + (b * j.h + j.ay->hi[y]) * j.w * C;
+    const float wy0 = j.ay->w_lo[y], wy1 = j.ay->w_hi[y];
+    float* o_row = j.out + r * W * C;
+    for (int64_t x = 0; x < W; ++x) {
+      const float* __restrict p00 = row0 + j.ax->lo[x] * C;
+      const float* __restrict p01 = row0 + j.ax->hi[x] * C;
+      const float* __restrict p10 = row1 + j.ax->lo[x] * C;
+      const float* __restrict p11 = row1 + j.ax->hi[x] * C;
+      const float wx0 = j.ax->w_lo[x], wx1 = j.ax->w_hi[x];
+      float* __restrict o = o_row + x * C;
+      for (int64_t c = 0; c < C; ++c) {
+        o[c] += wy0 * (wx0 * p00[c] + wx1 * p01[c]) + wy1 * (wx0 * p10[c] + wx1 * p11[c]);
       }
     }
-  });
+  }
 }
 
-// out, input: [B, C, H, W] and [B, C, h, w] contiguous.
-void add_contiguous(float* out, const float* in, int64_t B, int64_t C, int64_t H, int64_t W,
-                    int64_t h, int64_t w, int64_t y0, const Axis& ay, const Axis& ax) {
-  at::parallel_for(0, B * C * H, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      const int64_t plane = r / H, y = r % H + y0;
-      const float* __restrict row0 = in + (plane * h + ay.lo[y]) * w;
-      const float* __restrict row1 = in + (plane * h + ay.hi[y]) * w;
-      const float wy0 = ay.w_lo[y], wy1 = ay.w_hi[y];
-      float* __restrict o = out + r * W;
+// Planes [begin, end) of out (indexed over B * C) for out, input: [B, C, H, W] and [B, C, h, w]
+// contiguous: the source rows the plane's output rows read are first interpolated along the
+// width (into buf, with the gathers), then every output row is a blend of two of them.
+__attribute__((always_inline)) inline void planes_contiguous(const Job& j, int64_t begin,
+                                                             int64_t end) {
+  const int64_t W = j.W, s0 = j.ay->lo[j.y0], s1 = j.ay->hi[j.y0 + j.H - 1];
+  std::vector<float> buf((s1 - s0 + 1) * W);
+  for (int64_t plane = begin; plane < end; ++plane) {
+    for (int64_t s = s0; s <= s1; ++s) {
+      const float* __restrict src = j.in + (plane * j.h + s) * j.w;
+      float* __restrict dst = buf.data() + (s - s0) * W;
       for (int64_t x = 0; x < W; ++x) {
-        const int64_t x0 = ax.lo[x], x1 = ax.hi[x];
-        const float wx0 = ax.w_lo[x], wx1 = ax.w_hi[x];
-        o[x] += wy0 * (wx0 * row0[x0] + wx1 * row0[x1]) + wy1 * (wx0 * row1[x0] + wx1 * row1[x1]);
+        dst[x] = j.ax->w_lo[x] * src[j.ax->lo[x]] + j.ax->w_hi[x] * src[j.ax->hi[x]];
       }
     }
-  });
+    for (int64_t r = 0; r < j.H; ++r) {
+      const int64_t y = r + j.y0;
+      const float* __restrict row0 = buf.data() + (j.ay->lo[y] - s0) * W;
+      const float* __restrict row1 = buf.data() + (j.ay->hi[y] - s0) * W;
+      const float wy0 = j.ay->w_lo[y], wy1 = j.ay->w_hi[y];
+      float* __restrict o = j.out + (plane * j.H + r) * W;
+      for (int64_t x = 0; x < W; ++x) {
+        o[x] += wy0 * row0[x] + wy1 * row1[x];
+      }
+    }
+  }
+}
+
+using Kernel = void (*)(const Job&, int64_t, int64_t);
+
+void rows_channels_last_base(const Job& j, int64_t begin, int64_t end) {
+  rows_channels_last(j, begin, end);
+}
+void planes_contiguous_base(const Job& j, int64_t begin, int64_t end) {
+  planes_contiguous(j, begin, end);
+}
+
+#if defined(GOSS_HAVE_AVX2_KERNELS)
+// The same loops compiled for AVX2 and FMA (8 lanes; the sums may round differently).
+__attribute__((target("avx2,fma"))) void rows_channels_last_avx2(const Job& j, int64_t begin,
+                                                                 int64_t end) {
+  rows_channels_last(j, begin, end);
+}
+__attribute__((target("avx2,fma"))) void planes_contiguous_avx2(const Job& j, int64_t begin,
+                                                                int64_t end) {
+  planes_contiguous(j, begin, end);
+}
+#endif
+
+Kernel pick_kernel(bool channels_last) {
+#if defined(GOSS_HAVE_AVX2_KERNELS)
+  if (use_avx2_kernels()) {
+    return channels_last ? &rows_channels_last_avx2 : &planes_contiguous_avx2;
+  }
+#endif
+  return channels_last ? &rows_channels_last_base : &planes_contiguous_base;
 }
 
 }  // namespace
@@ -116,13 +167,12 @@ at::Tensor& bilinear_upsample_add_cpu(at::Tensor& out, const at::Tensor& input, 
               row_offset, "..", row_offset + H, " of out are not within full_height ", full_H);
   if (out.numel() == 0) return out;
   const Axis ay = make_axis(h, full_H), ax = make_axis(w, W);
-  if (channels_last) {
-    add_channels_last(out.data_ptr<float>(), input.data_ptr<float>(), B, C, H, W, h, w, row_offset,
-                      ay, ax);
-  } else {
-    add_contiguous(out.data_ptr<float>(), input.data_ptr<float>(), B, C, H, W, h, w, row_offset, ay,
-                   ax);
-  }
+  const Job job{
+      out.data_ptr<float>(), input.data_ptr<float>(), C, H, W, h, w, row_offset, &ay, &ax};
+  static const Kernel kernels[2] = {pick_kernel(false), pick_kernel(true)};
+  const Kernel kernel = kernels[channels_last ? 1 : 0];
+  const int64_t items = channels_last ? B * H : B * C;  // rows or planes
+  at::parallel_for(0, items, 1, [&](int64_t begin, int64_t end) { kernel(job, begin, end); });
   return out;
 }
 
