@@ -1,7 +1,12 @@
-"""Helpers shared by the Super-BPD tests: skip without goss._C, field builders, partition checks."""
+"""Helpers shared by the tests of the compiled ops: skip without goss._C, the baseline SIMD kernels
+in a child process, Super-BPD field builders and partition checks."""
 
 import contextlib
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,6 +15,20 @@ import torch
 from goss.layers import ops_available
 
 requires_ops = pytest.mark.skipif(not ops_available(), reason="goss._C is not built")
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_with_baseline_kernels(code, tmp_path, *args):
+    """Run ``python -c code *args`` in ``tmp_path`` with ``ATEN_CPU_CAPABILITY=default``, which
+    makes the compiled ops pick their baseline SIMD kernels (``goss/csrc/cpu_features.h``)."""
+    env = dict(os.environ, ATEN_CPU_CAPABILITY="default", PYTHONPATH=str(REPO))
+    subprocess.run(
+        [sys.executable, "-c", code, *map(str, args)],
+        check=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
 
 
 @contextlib.contextmanager

@@ -1,20 +1,14 @@
 """The parent pass has a baseline (4-lane) and an AVX2 (8-lane) kernel, picked at run time;
 PyTorch's ATEN_CPU_CAPABILITY=default selects the baseline one. Both must give the same output."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import torch
 
 from goss.layers import super_bpd
 
-from .common import noisy_gt_angles, requires_ops, smooth_random_angles
+from .common import noisy_gt_angles, requires_ops, run_with_baseline_kernels, smooth_random_angles
 
 pytestmark = requires_ops
-REPO = Path(__file__).resolve().parents[2]
 
 _CHILD = """
 import sys
@@ -51,14 +45,7 @@ def _fields():
 def test_baseline_kernel_agrees(tmp_path):
     fields = _fields()
     np.savez(tmp_path / "fields.npz", **{k: v.numpy() for k, v in fields.items()})
-    env = dict(os.environ, ATEN_CPU_CAPABILITY="default", PYTHONPATH=str(REPO))
-    subprocess.run(
-        [sys.executable, "-c", _CHILD, str(tmp_path / "fields.npz"), str(tmp_path / "out.npz")],
-        check=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=120,
-    )
+    run_with_baseline_kernels(_CHILD, tmp_path, tmp_path / "fields.npz", tmp_path / "out.npz")
     child = np.load(tmp_path / "out.npz")
     for name, x in fields.items():
         for quirks in (False, True):

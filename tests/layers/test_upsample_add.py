@@ -1,10 +1,5 @@
 """torch.ops.goss.bilinear_upsample_add_ (through goss.layers.upsample_add) against PyTorch."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 import torch
 import torch.nn.functional as F
@@ -12,7 +7,7 @@ import torch.nn.functional as F
 from goss.layers.upsample_add import bilinear_upsample_add_, bilinear_upsample_add_available
 from tests.common import require_op
 
-REPO = Path(__file__).resolve().parents[2]
+from .common import run_with_baseline_kernels
 
 
 def _expected(out, x):
@@ -140,14 +135,7 @@ def test_baseline_kernels_agree(tmp_path):
         data[f"{fmt}/whole"] = (out, x, 0, 0)
         data[f"{fmt}/band"] = (out[:, :, 37:61].contiguous(memory_format=fmt), x, 37, 90)
     torch.save(data, tmp_path / "in.pt")
-    env = dict(os.environ, ATEN_CPU_CAPABILITY="default", PYTHONPATH=str(REPO))
-    subprocess.run(
-        [sys.executable, "-c", _CHILD, str(tmp_path / "in.pt"), str(tmp_path / "out.pt")],
-        check=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=120,
-    )
+    run_with_baseline_kernels(_CHILD, tmp_path, tmp_path / "in.pt", tmp_path / "out.pt")
     child = torch.load(tmp_path / "out.pt")
     for key, (out, x, start, height) in data.items():
         full = F.interpolate(x, size=(height or out.shape[-2], out.shape[-1]), mode="bilinear")
