@@ -73,9 +73,7 @@ class BPDHead(nn.Module):
         self.laterals = nn.ModuleList(
             Conv2d(input_shape[f].channels, conv_dims, 1, activation=F.relu) for f in in_features
         )
-        # channels of each branch: the context branch, then one lateral per feature
-        self._branch_dims = [conv_dims] * (len(in_features) + 1)
-        fused = sum(self._branch_dims)
+        fused = conv_dims * (len(in_features) + 1)
         self.predictor = nn.Sequential(
             Conv2d(fused, 2 * conv_dims, 1, activation=F.relu),
             Conv2d(2 * conv_dims, 2 * conv_dims, 1, activation=F.relu),
@@ -120,7 +118,8 @@ class BPDHead(nn.Module):
         first = self.predictor[0]
         inputs = [(_relu_conv(self.context_fuse, context), None)]
         inputs += [(features[f], lat) for f, lat in zip(self.in_features, self.laterals)]
-        weights = first.weight.split(self._branch_dims, dim=1)
+        dims = [self.context_fuse.out_channels] + [lat.out_channels for lat in self.laterals]
+        weights = first.weight.split(dims, dim=1)
         by_stride = {}
         for (x, lat), w, stride in zip(inputs, weights, self.branch_strides):
             by_stride.setdefault(stride, []).append((x, lat, w))

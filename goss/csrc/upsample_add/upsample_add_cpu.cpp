@@ -5,8 +5,8 @@
 // channels of one pixel, reading the four neighbouring pixels' channel vectors, which are
 // contiguous: the compiler vectorises it, and out is read and written once. In the default
 // layout, planes (per image and channel) are split over the threads and interpolated along the
-// width first, then along the height (contiguous rows). The loops are compiled for the baseline instruction set and for AVX2 with FMA, picked at
-// run time (cpu_features.h).
+// width first, then along the height (contiguous rows). The loops are compiled for the baseline
+// instruction set and for AVX2 with FMA, picked at run time (cpu_features.h).
 #include <ATen/Parallel.h>
 #include <c10/util/Exception.h>
 #include <torch/library.h>
@@ -51,7 +51,6 @@ Axis make_axis(int64_t in, int64_t out) {
   return a;
 }
 
-// out, input: [B, H, W, C] and [B, h, w, C] contiguous (channels-last storage).
 // The sizes and sampling of one call; row y of out is row y + y0 of the upsampled map.
 struct Job {
   float* out;
